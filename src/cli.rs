@@ -1,0 +1,76 @@
+//! Command-line definitions (clap). Behaviour lives in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// Build Microsoft Web Deploy packages and WebPI feeds for Python WSGI apps
+/// on IIS, on any operating system.
+#[derive(Debug, Parser)]
+#[command(name = "iiswsgi", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to iiswsgi.toml (default: searched upward from the current folder)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// More detail (-v)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+    /// `json`: one JSON object per entry, artifact or diagnostic on stdout, for CI
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FMT")]
+    pub message_format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate iiswsgi.toml and render the templates; write nothing
+    Check,
+    /// Render documents, select files and write the Web Deploy package
+    Build(BuildArgs),
+    /// List a package's entries and decode its provider options
+    Inspect(InspectArgs),
+    /// Print the JSON Schema of iiswsgi.toml (for editor completion)
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Print every entry (source -> destination, size) and write nothing
+    #[arg(long)]
+    pub plan: bool,
+    /// Where to write the package (default: dist/ beside iiswsgi.toml)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A package (.zip), or a Manifest.xml / archive.xml
+    pub path: PathBuf,
+}

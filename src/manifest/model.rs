@@ -1,0 +1,367 @@
+//! The `iiswsgi.toml` model: plain data, exactly what users write.
+//!
+//! Keys are kebab-case when read (like Cargo.toml) and snake_case when the
+//! model is handed to templates, where `app.author_url` reads better than
+//! `app["author-url"]`. Every struct denies unknown keys so that a typo is an
+//! error with a suggestion instead of a silently ignored setting.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::msdeploy::WebDeployVersion;
+
+/// The whole of `iiswsgi.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+#[schemars(title = "iiswsgi.toml")]
+pub struct Manifest {
+    /// The application: its identity and the metadata shown to installers.
+    pub app: Option<App>,
+    /// Which project files go into the package.
+    #[serde(default)]
+    pub files: Files,
+    /// The prebuilt FastCGI gateway executable to bundle.
+    pub gateway: Option<Gateway>,
+    /// Where the application lands in IIS and how web.config wires it up.
+    #[serde(default)]
+    pub iis: Iis,
+    /// Commands Web Deploy runs on the server after copying the files.
+    #[serde(default, rename(deserialize = "run-command"))]
+    pub run_command: Vec<RunCommand>,
+    /// Web Deploy parameters, written to Parameters.xml.
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    /// Access-control entries Web Deploy sets on folders or files of the app.
+    #[serde(default, rename(deserialize = "set-acl"))]
+    pub set_acl: Vec<SetAcl>,
+    /// SQL scripts Web Deploy runs (dbFullSql / dbMySql providers).
+    #[serde(default)]
+    pub sql: Vec<SqlScript>,
+    /// Copies of package files placed under another name at install time.
+    #[serde(default)]
+    pub alias: Vec<Alias>,
+    /// Replacements for the built-in templates.
+    #[serde(default)]
+    pub templates: Templates,
+    /// Web Deploy compatibility settings.
+    #[serde(default)]
+    pub msdeploy: MsDeploy,
+    /// Web Platform Installer feed metadata.
+    pub feed: Option<Feed>,
+    /// Where `iiswsgi publish` uploads packages and the feed.
+    pub publish: Option<Publish>,
+    /// A root that groups several apps into one feed.
+    pub workspace: Option<Workspace>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct App {
+    /// Product id, package file name and (unless `folder` is set) the folder
+    /// of the app inside the package. Letters, digits, `.`, `_` and `-`.
+    pub name: String,
+    /// Version string, used in the package file name and the feed.
+    pub version: String,
+    /// Folder inside the package that holds the app (default: `name`).
+    pub folder: Option<String>,
+    /// Human-readable title (default: `name`).
+    pub title: Option<String>,
+    /// One-line summary.
+    pub summary: Option<String>,
+    /// Long description, inline.
+    pub description: Option<String>,
+    /// Long description read from a file, relative to iiswsgi.toml.
+    pub description_file: Option<PathBuf>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub author_url: Option<String>,
+    pub homepage: Option<String>,
+    pub license_url: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub icon_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Files {
+    /// Globs of files to include, relative to iiswsgi.toml (`*` stays within
+    /// one folder, `**` crosses folders).
+    #[serde(default = "default_include")]
+    pub include: Vec<String>,
+    /// Globs of files to leave out, applied after `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Explicit placements: one source file to one destination in the app folder.
+    #[serde(default)]
+    pub map: Vec<FileMap>,
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Files {
+            include: default_include(),
+            exclude: Vec::new(),
+            map: Vec::new(),
+        }
+    }
+}
+
+fn default_include() -> Vec<String> {
+    vec!["**/*".to_string()]
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct FileMap {
+    /// Source file, relative to iiswsgi.toml.
+    pub src: PathBuf,
+    /// Destination, relative to the app folder, with `/` separators.
+    pub dest: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Gateway {
+    /// Prebuilt gateway executable, relative to iiswsgi.toml.
+    pub path: Option<PathBuf>,
+    /// Download URL of the gateway executable (requires `sha256`).
+    pub url: Option<String>,
+    /// Expected SHA-256 of the executable, 64 hex digits.
+    pub sha256: Option<String>,
+    /// Where the executable goes inside the app folder.
+    #[serde(default = "default_gateway_dest")]
+    pub dest: String,
+    /// The CPU the executable is built for; checked against its PE header.
+    pub arch: Arch,
+}
+
+fn default_gateway_dest() -> String {
+    "bin/iiswsgi-gateway.exe".to_string()
+}
+
+/// A Windows CPU architecture, as named in PE headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    X86,
+    X64,
+    Arm64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Iis {
+    /// Default IIS site path offered at install (default: `Default Web Site/<name>`).
+    pub application_path: Option<String>,
+    /// The WSGI callable the gateway serves, as `module:callable`
+    /// (default: `<name>:application`... see README).
+    pub wsgi_handler: Option<String>,
+    /// Extra `<appSettings>` written to web.config (e.g. DJANGO_SETTINGS_MODULE).
+    #[serde(default)]
+    pub app_settings: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct RunCommand {
+    /// The command line. It is a template: `{{ app.name }}` and the rest of
+    /// the project are available.
+    pub command: String,
+    /// How many times Web Deploy polls for the command to finish.
+    pub wait_attempts: Option<u32>,
+    /// Milliseconds between polls.
+    pub wait_interval: Option<u32>,
+    /// Exit codes that mean success, e.g. `["0x0", "0x2"]`; any other fails the install.
+    pub success_return_codes: Option<Vec<String>>,
+    /// Start the program directly instead of through cmd.exe.
+    pub dont_use_command_exe: Option<bool>,
+    /// Do not put the process in a Windows job object.
+    pub dont_use_job_object: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Parameter {
+    /// Unique parameter name (what `-setParam:name=...` uses).
+    pub name: String,
+    pub friendly_name: Option<String>,
+    pub description: Option<String>,
+    /// Default value; `{OtherName}` refers to another parameter's value.
+    pub default: Option<String>,
+    /// Web Deploy tags such as `Hidden`, `Password`, `IisApp`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub validation: Option<Validation>,
+    /// Where the value is applied.
+    #[serde(default)]
+    pub entries: Vec<ParameterEntry>,
+}
+
+/// How Web Deploy validates a parameter's value.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Validation {
+    /// Any value, including the empty string.
+    AllowEmpty,
+    /// `True` or `False`.
+    Boolean,
+    /// One of a fixed list.
+    Enumeration {
+        values: Vec<String>,
+        #[serde(default, rename(deserialize = "allow-empty"))]
+        allow_empty: bool,
+    },
+    /// A value matching a regular expression.
+    RegularExpression {
+        pattern: String,
+        #[serde(default, rename(deserialize = "allow-empty"))]
+        allow_empty: bool,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct ParameterEntry {
+    pub kind: EntryKind,
+    /// Provider name (provider-path) or a regex on file paths (text-file, xml-file).
+    pub scope: String,
+    /// Regex (provider-path, text-file), `line;column;length` (text-file-position)
+    /// or XPath (xml-file).
+    #[serde(rename = "match")]
+    pub r#match: String,
+    /// Tags on the entry itself (rare; Web Deploy samples use them on xml-file entries).
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    ProviderPath,
+    TextFile,
+    TextFilePosition,
+    XmlFile,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct SetAcl {
+    /// Folder or file relative to the app folder (`""` is the app folder itself).
+    #[serde(default)]
+    pub path: String,
+    /// Rights, e.g. `Read`, `Write, ReadAndExecute`, `Modify`.
+    pub access: String,
+    /// Account; default is the application pool identity.
+    pub user: Option<String>,
+    /// `File` or `Directory` (Web Deploy's default).
+    pub resource_type: Option<AclResourceType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum AclResourceType {
+    File,
+    Directory,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct SqlScript {
+    pub kind: SqlKind,
+    /// Script file relative to iiswsgi.toml; placed at the package root.
+    pub src: PathBuf,
+    /// dbFullSql: run outside a single transaction when false.
+    pub transacted: Option<bool>,
+    /// dbMySql: the statement delimiter used in the script.
+    pub command_delimiter: Option<String>,
+    /// dbMySql: remove the delimiter before sending each statement.
+    pub remove_command_delimiter: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqlKind {
+    /// Microsoft SQL Server (dbFullSql).
+    FullSql,
+    /// MySQL (dbMySql).
+    Mysql,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Alias {
+    /// Existing file, relative to the app folder.
+    pub from: String,
+    /// New name, relative to the app folder.
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Templates {
+    /// Replacement for the built-in Manifest.xml template, relative to iiswsgi.toml.
+    pub manifest: Option<PathBuf>,
+    /// Replacement for the built-in web.config template.
+    pub web_config: Option<PathBuf>,
+    /// Replacement for the built-in iis_install.stamp template.
+    pub install_stamp: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct MsDeploy {
+    /// Web Deploy version whose provider-options format to write: "1", "2" or "3" (3.x and later).
+    #[serde(default)]
+    pub version: WebDeployVersion,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Feed {
+    /// Feed title shown in Web Platform Installer.
+    pub title: Option<String>,
+    /// Where the feed itself will be published.
+    pub url: Option<String>,
+    /// Package download URL template with `{name}`, `{version}`, `{file}`, `{sha256}`.
+    pub package_url: Option<String>,
+    /// Products this app needs, by WebPI product id; nest with `{ all = [...] }`
+    /// or `{ any = [...] }`.
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+    /// Add Web Deploy (`WDeploy`) to the dependencies (default true).
+    pub depend_on_web_deploy: Option<bool>,
+}
+
+/// A WebPI dependency: a product id, or a nested group.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Dependency {
+    /// A WebPI product id such as `WDeploy` or `Python27`.
+    Product(String),
+    /// Every one of these.
+    All {
+        #[serde(rename = "all")]
+        all: Vec<Dependency>,
+    },
+    /// Any one of these.
+    Any {
+        #[serde(rename = "any")]
+        any: Vec<Dependency>,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Publish {
+    /// `file://`, `http(s)://` (WebDAV PUT), `s3://bucket/prefix` or `az://container/prefix`.
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Workspace {
+    /// Globs of folders that each hold an app's iiswsgi.toml.
+    pub members: Vec<String>,
+}

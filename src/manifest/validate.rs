@@ -1,0 +1,460 @@
+//! Checks that serde cannot express, and defaults that depend on other
+//! values. Every problem is collected (not just the first) and points at the
+//! value in iiswsgi.toml that causes it.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::diagnostic::ConfigError;
+use super::key_path::KeyPath;
+use super::load::Project;
+use super::model::{EntryKind, Manifest, Parameter, Validation};
+use crate::files::windows_path;
+
+/// Product ids and folder names: WebPI ids use letters, digits, `.`, `_`, `-`.
+static APP_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]*$").expect("valid regex"));
+/// Exit codes as msdeploy writes them (`0x0`), or plain decimal.
+static RETURN_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(0[xX][0-9A-Fa-f]{1,8}|-?[0-9]{1,10})$").expect("valid regex"));
+static SHA256_HEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9A-Fa-f]{64}$").expect("valid regex"));
+static TEXT_FILE_POSITION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9]+;[0-9]+;[0-9]+$").expect("valid regex"));
+
+struct Problem {
+    at: KeyPath,
+    message: String,
+    help: Option<String>,
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, at: KeyPath, message: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        self.0.push(Problem {
+            at,
+            message: message.into(),
+            help: (!help.is_empty()).then_some(help),
+        });
+    }
+}
+
+/// Validates `project.manifest` and fills in defaults (folder, title,
+/// application path, description from its file).
+pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
+    let mut problems = Problems::default();
+    let m = &project.manifest;
+    let root = KeyPath::root();
+
+    match (&m.app, &m.workspace) {
+        (None, None) => problems.add(
+            root.clone(),
+            "an [app] table is required",
+            "add [app] with `name` and `version`, or a [workspace] with `members`",
+        ),
+        (Some(_), Some(_)) => problems.add(
+            root.key("workspace"),
+            "a manifest has either [app] or [workspace], not both",
+            "move the app into a member folder listed in `members`",
+        ),
+        _ => {}
+    }
+    check_app(m, &mut problems);
+    check_gateway(m, &mut problems);
+    check_run_commands(m, &mut problems);
+    check_parameters(&m.parameters, &mut problems);
+    check_relative_paths(m, &mut problems);
+    check_feed_and_publish(m, &mut problems);
+
+    // Defaults that need the values above.
+    let mut description_problem = None;
+    if let Some(app) = project.manifest.app.as_mut() {
+        if app.title.is_none() {
+            app.title = Some(app.name.clone());
+        }
+        if let Some(file) = app.description_file.clone() {
+            match std::fs::read_to_string(project.root.join(&file)) {
+                Ok(text) => app.description = Some(text),
+                Err(e) => {
+                    description_problem = Some((file, e));
+                }
+            }
+        }
+        if project.manifest.iis.application_path.is_none() {
+            let folder = app.folder.clone().unwrap_or_else(|| app.name.clone());
+            project.manifest.iis.application_path = Some(format!("Default Web Site/{folder}"));
+        }
+    }
+    if let Some((file, e)) = description_problem {
+        problems.add(
+            root.key("app").key("description-file"),
+            format!("cannot read `{}`: {e}", file.display()),
+            "the path is relative to iiswsgi.toml",
+        );
+    }
+
+    let errors = problems
+        .0
+        .into_iter()
+        .map(|p| {
+            let err = project.error_at(&p.at, p.message);
+            match p.help {
+                Some(h) => err.with_help(h),
+                None => err,
+            }
+        })
+        .collect();
+    match ConfigError::many(errors) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn check_app(m: &Manifest, problems: &mut Problems) {
+    let Some(app) = &m.app else { return };
+    let at = KeyPath::root().key("app");
+    if !APP_NAME.is_match(&app.name) || app.name.len() > 100 {
+        problems.add(
+            at.key("name"),
+            format!("app name `{}` cannot be used as a product id and folder name", app.name),
+            "use letters, digits, `.`, `_` and `-` (at most 100), starting with a letter or digit",
+        );
+    } else if let Err(p) = windows_path::check_component(&app.name) {
+        problems.add(at.key("name"), format!("app name is not a valid folder name: {p}"), "");
+    }
+    if app.version.trim().is_empty() {
+        problems.add(at.key("version"), "version is empty", "set e.g. version = \"1.0\"");
+    } else if let Err(p) = windows_path::check_component(&app.version) {
+        problems.add(
+            at.key("version"),
+            format!("version cannot be part of a file name: {p}"),
+            "",
+        );
+    }
+    if let Some(folder) = &app.folder
+        && let Err(p) = windows_path::check_component(folder)
+    {
+        problems.add(
+            at.key("folder"),
+            format!("folder is not a valid Windows folder name: {p}"),
+            "",
+        );
+    }
+    if app.description.is_some() && app.description_file.is_some() {
+        problems.add(
+            at.key("description-file"),
+            "`description` and `description-file` are both set",
+            "keep one of them",
+        );
+    }
+    for (key, value) in [
+        ("author-url", &app.author_url),
+        ("homepage", &app.homepage),
+        ("license-url", &app.license_url),
+        ("icon-url", &app.icon_url),
+    ] {
+        if let Some(url) = value {
+            check_url(url, at.key(key), problems);
+        }
+    }
+}
+
+fn check_url(url: &str, at: KeyPath, problems: &mut Problems) {
+    let ok = url
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| {
+            !rest.is_empty()
+                && !url.contains(char::is_whitespace)
+                && matches!(scheme, "http" | "https" | "file" | "ftp")
+        });
+    if !ok {
+        problems.add(
+            at,
+            format!("`{url}` is not an absolute URL"),
+            "write a full URL such as https://example.org/ (WebPI rejects anything else)",
+        );
+    }
+}
+
+fn check_gateway(m: &Manifest, problems: &mut Problems) {
+    let Some(g) = &m.gateway else { return };
+    let at = KeyPath::root().key("gateway");
+    match (&g.path, &g.url) {
+        (None, None) => problems.add(at.clone(), "[gateway] needs `path` or `url`", ""),
+        (Some(_), Some(_)) => problems.add(
+            at.key("url"),
+            "[gateway] has both `path` and `url`",
+            "keep one of them",
+        ),
+        (None, Some(url)) => {
+            check_url(url, at.key("url"), problems);
+            if g.sha256.is_none() {
+                problems.add(
+                    at.key("url"),
+                    "a gateway `url` needs `sha256`",
+                    "add sha256 = \"<64 hex digits>\" so the download can be verified",
+                );
+            }
+        }
+        (Some(_), None) => {}
+    }
+    if let Some(sum) = &g.sha256
+        && !SHA256_HEX.is_match(sum)
+    {
+        problems.add(at.key("sha256"), "sha256 must be 64 hexadecimal digits", "");
+    }
+    if let Err(p) = windows_path::check_relative(&g.dest) {
+        problems.add(at.key("dest"), format!("gateway dest is not a valid path: {p}"), "");
+    } else if !g.dest.to_ascii_lowercase().ends_with(".exe") {
+        problems.add(
+            at.key("dest"),
+            "gateway dest must end in .exe",
+            "IIS only starts FastCGI processes from executables",
+        );
+    }
+}
+
+fn check_run_commands(m: &Manifest, problems: &mut Problems) {
+    for (i, rc) in m.run_command.iter().enumerate() {
+        let at = KeyPath::root().key("run-command").index(i);
+        if rc.command.trim().is_empty() {
+            problems.add(at.key("command"), "command is empty", "");
+        }
+        for (j, code) in rc.success_return_codes.iter().flatten().enumerate() {
+            if !RETURN_CODE.is_match(code) {
+                problems.add(
+                    at.key("success-return-codes").index(j),
+                    format!("`{code}` is not an exit code"),
+                    "write exit codes as msdeploy does, e.g. \"0x0\" or \"0x2\"",
+                );
+            }
+        }
+    }
+}
+
+fn check_parameters(parameters: &[Parameter], problems: &mut Problems) {
+    let mut seen = HashSet::new();
+    for (i, p) in parameters.iter().enumerate() {
+        let at = KeyPath::root().key("parameters").index(i);
+        if p.name.trim().is_empty() {
+            problems.add(at.key("name"), "parameter name is empty", "");
+        } else if !seen.insert(p.name.to_lowercase()) {
+            problems.add(
+                at.key("name"),
+                format!("parameter `{}` is defined twice", p.name),
+                "Web Deploy compares parameter names without regard to case",
+            );
+        }
+        let hidden = p.tags.iter().any(|t| t.eq_ignore_ascii_case("hidden"));
+        if hidden && p.default.is_none() {
+            problems.add(
+                at.key("default"),
+                format!("hidden parameter `{}` needs a default", p.name),
+                "Web Deploy never asks for hidden parameters; add `default = \"...\"`",
+            );
+        }
+        match &p.validation {
+            Some(Validation::Enumeration { values, .. }) => {
+                let vat = at.key("validation").key("values");
+                if values.is_empty() {
+                    problems.add(vat.clone(), "an enumeration needs at least one value", "");
+                }
+                for (j, v) in values.iter().enumerate() {
+                    if v.contains(',') {
+                        problems.add(
+                            vat.index(j),
+                            format!("enumeration value `{v}` contains a comma"),
+                            "Web Deploy separates values with commas and has no escape for them",
+                        );
+                    }
+                }
+                if let Some(default) = &p.default
+                    && !values.contains(default)
+                    && !default.contains('{')
+                {
+                    problems.add(
+                        at.key("default"),
+                        format!("default `{default}` is not one of the enumeration values"),
+                        format!("use one of: {}", values.join(", ")),
+                    );
+                }
+            }
+            Some(Validation::RegularExpression { pattern, .. }) => {
+                let vat = at.key("validation").key("pattern");
+                if let Some(e) = regex_problem(pattern) {
+                    problems.add(vat, format!("invalid regular expression: {e}"), "");
+                } else if let (Some(default), Ok(re)) = (&p.default, Regex::new(pattern))
+                    && !default.contains('{')
+                    && !re.is_match(default)
+                {
+                    problems.add(
+                        at.key("default"),
+                        format!("default `{default}` does not match the validation pattern"),
+                        "",
+                    );
+                }
+            }
+            Some(Validation::Boolean) => {
+                if let Some(d) = &p.default
+                    && !d.eq_ignore_ascii_case("true")
+                    && !d.eq_ignore_ascii_case("false")
+                {
+                    problems.add(
+                        at.key("default"),
+                        format!("default `{d}` of a boolean parameter is not True or False"),
+                        "",
+                    );
+                }
+            }
+            Some(Validation::AllowEmpty) | None => {}
+        }
+        for (j, e) in p.entries.iter().enumerate() {
+            let eat = at.key("entries").index(j);
+            let scope_is_regex = matches!(e.kind, EntryKind::TextFile | EntryKind::XmlFile | EntryKind::TextFilePosition);
+            if e.scope.is_empty() {
+                problems.add(eat.key("scope"), "scope is empty", "");
+            } else if scope_is_regex && let Some(err) = regex_problem(&e.scope) {
+                problems.add(
+                    eat.key("scope"),
+                    format!("scope is not a valid regular expression: {err}"),
+                    "scope is a regex on file paths, e.g. '\\\\web\\.config$'",
+                );
+            }
+            match e.kind {
+                EntryKind::ProviderPath | EntryKind::TextFile => {
+                    if let Some(err) = regex_problem(&e.r#match) {
+                        problems.add(
+                            eat.key("match"),
+                            format!("match is not a valid regular expression: {err}"),
+                            "",
+                        );
+                    }
+                }
+                EntryKind::TextFilePosition if !TEXT_FILE_POSITION.is_match(&e.r#match) => {
+                    problems.add(
+                        eat.key("match"),
+                        "a text-file-position match is `line;column;length`",
+                        "",
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Why `pattern` is not a regex Web Deploy (.NET) would accept, if we can
+/// tell. .NET features the `regex` crate lacks (look-around,
+/// backreferences) are given the benefit of the doubt.
+fn regex_problem(pattern: &str) -> Option<String> {
+    match Regex::new(pattern) {
+        Ok(_) => None,
+        Err(regex::Error::Syntax(msg)) => {
+            if msg.contains("look-around") || msg.contains("backreferences") {
+                None
+            } else {
+                // The crate's message is multi-line with its own caret; the
+                // last line is the reason.
+                Some(msg.lines().last().unwrap_or(&msg).trim().trim_start_matches("error: ").to_string())
+            }
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+fn check_relative_paths(m: &Manifest, problems: &mut Problems) {
+    let root = KeyPath::root();
+    for (i, map) in m.files.map.iter().enumerate() {
+        if let Err(p) = windows_path::check_relative(&map.dest) {
+            problems.add(
+                root.key("files").key("map").index(i).key("dest"),
+                format!("dest is not a valid package path: {p}"),
+                "dest is relative to the app folder and uses `/`",
+            );
+        }
+    }
+    for (i, acl) in m.set_acl.iter().enumerate() {
+        if !acl.path.is_empty()
+            && let Err(p) = windows_path::check_relative(&acl.path)
+        {
+            problems.add(
+                root.key("set-acl").index(i).key("path"),
+                format!("path is not valid: {p}"),
+                "path is relative to the app folder; use \"\" for the folder itself",
+            );
+        }
+        if acl.access.trim().is_empty() {
+            problems.add(
+                root.key("set-acl").index(i).key("access"),
+                "access is empty",
+                "e.g. access = \"Modify\" or \"Write, ReadAndExecute\"",
+            );
+        }
+    }
+    for (i, alias) in m.alias.iter().enumerate() {
+        for (key, value) in [("from", &alias.from), ("to", &alias.to)] {
+            if let Err(p) = windows_path::check_relative(value) {
+                problems.add(
+                    root.key("alias").index(i).key(key),
+                    format!("{key} is not a valid path: {p}"),
+                    "",
+                );
+            }
+        }
+    }
+    if let Some(path) = &m.iis.application_path
+        && (path.trim().is_empty() || path.starts_with('/'))
+    {
+        problems.add(
+            root.key("iis").key("application-path"),
+            "application-path must name a site, e.g. \"Default Web Site/MyApp\"",
+            "",
+        );
+    }
+}
+
+fn check_feed_and_publish(m: &Manifest, problems: &mut Problems) {
+    let root = KeyPath::root();
+    if let Some(feed) = &m.feed {
+        if let Some(url) = &feed.url {
+            check_url(url, root.key("feed").key("url"), problems);
+        }
+        if let Some(template) = &feed.package_url {
+            static PLACEHOLDER: LazyLock<Regex> =
+                LazyLock::new(|| Regex::new(r"\{([^}]*)\}").expect("valid regex"));
+            for caps in PLACEHOLDER.captures_iter(template) {
+                if !matches!(&caps[1], "name" | "version" | "file" | "sha256") {
+                    problems.add(
+                        root.key("feed").key("package-url"),
+                        format!("unknown placeholder `{{{}}}` in package-url", &caps[1]),
+                        "use {name}, {version}, {file} or {sha256}",
+                    );
+                }
+            }
+        }
+    }
+    if let Some(publish) = &m.publish {
+        let scheme = publish.target.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("file" | "http" | "https" | "s3" | "az")) {
+            problems.add(
+                root.key("publish").key("target"),
+                format!("`{}` is not a supported publish target", publish.target),
+                "use file://, http(s)://, s3://bucket/prefix or az://container/prefix",
+            );
+        }
+    }
+    if let Some(ws) = &m.workspace
+        && ws.members.is_empty()
+    {
+        problems.add(
+            root.key("workspace").key("members"),
+            "a workspace needs at least one member",
+            "",
+        );
+    }
+}

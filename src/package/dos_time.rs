@@ -1,0 +1,66 @@
+//! Zip entry timestamps: MS-DOS date and time fields from a Unix time.
+
+/// The fixed time used when `SOURCE_DATE_EPOCH` is not set:
+/// 1980-01-01 00:00:00, the earliest time a zip entry can carry.
+pub const DEFAULT_EPOCH: i64 = 315_532_800;
+
+/// `(time, date)` in MS-DOS format for a Unix time, in UTC. Times before
+/// 1980 or after 2107 are clamped to the representable range; odd seconds
+/// round down (DOS time has 2-second resolution).
+pub fn dos_datetime(unix: i64) -> (u16, u16) {
+    const MAX: i64 = 4_354_819_198; // 2107-12-31 23:59:58
+    let t = unix.clamp(DEFAULT_EPOCH, MAX);
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let time = ((secs / 3600) << 11) | (((secs % 3600) / 60) << 5) | ((secs % 60) / 2);
+    let date = ((year - 1980) << 9) | ((month as i64) << 5) | day as i64;
+    (time as u16, date as u16)
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (UTC), as WebPI feeds write dates.
+pub fn rfc3339_utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_dates() {
+        // 1980-01-01 00:00:00 → date 0x0021 (day 1, month 1), time 0.
+        assert_eq!(dos_datetime(DEFAULT_EPOCH), (0, 0x21));
+        // 2012-11-12 13:14:16 UTC.
+        let (time, date) = dos_datetime(1_352_726_056);
+        assert_eq!(date >> 9, 2012 - 1980);
+        assert_eq!((date >> 5) & 0xF, 11);
+        assert_eq!(date & 0x1F, 12);
+        assert_eq!((time >> 11, (time >> 5) & 0x3F, (time & 0x1F) * 2), (13, 14, 16));
+        assert_eq!(rfc3339_utc(1_352_726_056), "2012-11-12T13:14:16Z");
+        // Before 1980 clamps.
+        assert_eq!(dos_datetime(0), dos_datetime(DEFAULT_EPOCH));
+    }
+}

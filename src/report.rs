@@ -1,0 +1,179 @@
+//! What commands tell the user: human lines on stderr (results on stdout),
+//! or one JSON object per line on stdout with `--message-format json`.
+
+use std::io::{IsTerminal, Write};
+
+use serde_json::json;
+
+use crate::manifest::ConfigError;
+use crate::package::{PackageReport, Progress};
+use crate::plan::BuildPlan;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessageFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+}
+
+/// Where and how messages go.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reporter {
+    pub format: MessageFormat,
+    pub verbosity: Verbosity,
+}
+
+impl Reporter {
+    fn json(&self, value: serde_json::Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{value}");
+    }
+
+    /// A status line ("Built ...") for people; nothing in JSON mode or with -q.
+    pub fn status(&self, verb: &str, message: &str) {
+        if self.format == MessageFormat::Human && self.verbosity >= Verbosity::Normal {
+            eprintln!("{verb:>12} {message}");
+        }
+    }
+
+    /// Detail shown with -v.
+    pub fn verbose(&self, message: &str) {
+        if self.format == MessageFormat::Human && self.verbosity >= Verbosity::Verbose {
+            eprintln!("{:>12} {message}", "Note");
+        }
+    }
+
+    pub fn warning(&self, message: &str) {
+        match self.format {
+            MessageFormat::Json => self.json(json!({"reason": "diagnostic", "level": "warning", "message": message})),
+            MessageFormat::Human if self.verbosity >= Verbosity::Normal => eprintln!("warning: {message}"),
+            MessageFormat::Human => {}
+        }
+    }
+
+    /// Every entry of a plan, then its documents.
+    pub fn plan(&self, plan: &BuildPlan) {
+        match self.format {
+            MessageFormat::Json => {
+                for e in &plan.entries {
+                    self.json(json!({
+                        "reason": "plan-entry",
+                        "name": e.name,
+                        "source": e.source.describe(),
+                        "kind": match e.source {
+                            crate::plan::EntrySource::Directory => "folder",
+                            crate::plan::EntrySource::File { .. } => "file",
+                            crate::plan::EntrySource::Rendered { .. } => "rendered",
+                        },
+                        "size": e.size,
+                    }));
+                }
+                self.json(json!({"reason": "plan", "package": plan.package_file, "entries": plan.entries.len()}));
+            }
+            MessageFormat::Human => {
+                let mut out = std::io::stdout().lock();
+                let width = plan.entries.iter().map(|e| e.source.describe().len()).max().unwrap_or(0);
+                for e in &plan.entries {
+                    let _ = writeln!(out, "{:<width$}  ->  {}  ({} bytes)", e.source.describe(), e.name, e.size);
+                }
+                let _ = writeln!(out, "{} entries in {}", plan.entries.len(), plan.package_file);
+            }
+        }
+    }
+
+    /// The package written.
+    pub fn package(&self, report: &PackageReport) {
+        match self.format {
+            MessageFormat::Json => self.json(json!({
+                "reason": "artifact",
+                "kind": "msdeploy-package",
+                "path": report.path,
+                "sha256-file": report.sha256_path,
+                "entries": report.entries,
+                "size": report.size,
+                "sha1": report.sha1,
+                "sha256": report.sha256,
+            })),
+            MessageFormat::Human => {
+                self.status(
+                    "Built",
+                    &format!("{} ({} entries, {} bytes)", report.path.display(), report.entries, report.size),
+                );
+                if self.verbosity >= Verbosity::Normal {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", report.path.display());
+                    let _ = writeln!(out, "  sha1    {}", report.sha1);
+                    let _ = writeln!(out, "  sha256  {}", report.sha256);
+                    let _ = writeln!(out, "  size    {}", report.size);
+                }
+            }
+        }
+    }
+
+    /// An error, as a JSON diagnostic (human errors are rendered by miette in main).
+    pub fn json_error(&self, error: &crate::Error) {
+        if let crate::Error::Config(config) = error {
+            for e in config.all() {
+                self.json(config_json(e));
+            }
+        } else {
+            self.json(json!({
+                "reason": "diagnostic",
+                "level": "error",
+                "message": error.to_string(),
+                "help": miette::Diagnostic::help(error).map(|h| h.to_string()),
+            }));
+        }
+    }
+
+    /// A progress bar on a terminal's stderr; nothing otherwise.
+    pub fn progress(&self) -> Box<dyn Progress> {
+        if self.format == MessageFormat::Human && self.verbosity >= Verbosity::Normal && std::io::stderr().is_terminal() {
+            Box::new(Bar(indicatif::ProgressBar::hidden()))
+        } else {
+            Box::new(crate::package::NoProgress)
+        }
+    }
+}
+
+fn config_json(e: &ConfigError) -> serde_json::Value {
+    let (line, column) = e.line_column().unzip();
+    json!({
+        "reason": "diagnostic",
+        "level": "error",
+        "code": "iiswsgi::config",
+        "message": e.message,
+        "file": e.file,
+        "line": line,
+        "column": column,
+        "help": e.help,
+    })
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+        self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        self.0.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} zipping [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
