@@ -33,7 +33,9 @@ pub enum Error {
     #[error("cannot package `{source_name}` as `{package_path}`: {problem}")]
     #[diagnostic(
         code(iiswsgi::unsafe_name),
-        help("rename the file, give it another `dest` with [[files.map]], or leave it out with [files] exclude")
+        help(
+            "rename the file, give it another `dest` with [[files.map]], or leave it out with [files] exclude"
+        )
     )]
     UnsafeName {
         source_name: String,
@@ -41,7 +43,9 @@ pub enum Error {
         problem: NameProblem,
     },
 
-    #[error("`{first}` (as `{first_path}`) and `{second}` (as `{second_path}`) would be the same file on Windows, which ignores case")]
+    #[error(
+        "`{first}` (as `{first_path}`) and `{second}` (as `{second_path}`) would be the same file on Windows, which ignores case"
+    )]
     #[diagnostic(
         code(iiswsgi::collision),
         help("leave one of them out with [files] exclude, or move one with [[files.map]]")
@@ -58,11 +62,17 @@ pub enum Error {
     FileTooLarge { source_name: String, size: u64 },
 
     #[error("the package would have {count} entries; Web Deploy packages hold at most 65,535")]
-    #[diagnostic(code(iiswsgi::too_many_entries), help("leave files out with [files] exclude"))]
+    #[diagnostic(
+        code(iiswsgi::too_many_entries),
+        help("leave files out with [files] exclude")
+    )]
     TooManyEntries { count: usize },
 
     #[error("symlink loop: `{}` leads back to `{}`", path.display(), ancestor.display())]
-    #[diagnostic(code(iiswsgi::symlink_loop), help("remove the link or exclude the folder"))]
+    #[diagnostic(
+        code(iiswsgi::symlink_loop),
+        help("remove the link or exclude the folder")
+    )]
     SymlinkLoop { path: PathBuf, ancestor: PathBuf },
 
     #[error("`{}` is not valid UTF-8; zip entry names must be", .0.display())]
@@ -82,7 +92,10 @@ pub enum Error {
     },
 
     #[error("SOURCE_DATE_EPOCH=`{0}` is not a whole number of seconds")]
-    #[diagnostic(code(iiswsgi::source_date_epoch), help("set it to e.g. $(git log -1 --format=%ct)"))]
+    #[diagnostic(
+        code(iiswsgi::source_date_epoch),
+        help("set it to e.g. $(git log -1 --format=%ct)")
+    )]
     BadSourceDateEpoch(String),
 
     #[error("{0}")]

@@ -113,9 +113,12 @@ pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, 
     let mut reader = quick_xml::Reader::from_str(text.trim_start_matches('\u{feff}'));
     let mut out = Vec::new();
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::Inspect(format!("{document}: not well-formed XML at byte {}: {e}", reader.buffer_position())))?;
+        let event = reader.read_event().map_err(|e| {
+            Error::Inspect(format!(
+                "{document}: not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            ))
+        })?;
         let element = match &event {
             Event::Start(e) | Event::Empty(e) => e,
             Event::Eof => break,
@@ -123,7 +126,8 @@ pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, 
         };
         let mut attributes = Vec::new();
         for attr in element.attributes() {
-            let attr = attr.map_err(|e| Error::Inspect(format!("{document}: bad attribute: {e}")))?;
+            let attr =
+                attr.map_err(|e| Error::Inspect(format!("{document}: bad attribute: {e}")))?;
             let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
             let value = attr
                 .unescape_value()
@@ -131,7 +135,10 @@ pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, 
                 .into_owned();
             attributes.push((key, value));
         }
-        let Some((_, options)) = attributes.iter().find(|(k, _)| k == "MSDeploy.MSDeployProviderOptions") else {
+        let Some((_, options)) = attributes
+            .iter()
+            .find(|(k, _)| k == "MSDeploy.MSDeployProviderOptions")
+        else {
             continue;
         };
         let name = String::from_utf8_lossy(element.name().as_ref()).into_owned();
@@ -140,8 +147,16 @@ pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, 
     Ok(out)
 }
 
-fn describe(document: &str, element: &str, attributes: &[(String, String)], options: &str) -> ProviderElement {
-    let element_path = attributes.iter().find(|(k, _)| k == "path").map(|(_, v)| v.clone());
+fn describe(
+    document: &str,
+    element: &str,
+    attributes: &[(String, String)],
+    options: &str,
+) -> ProviderElement {
+    let element_path = attributes
+        .iter()
+        .find(|(k, _)| k == "path")
+        .map(|(_, v)| v.clone());
     let mut out = ProviderElement {
         document: document.to_string(),
         element: element.to_string(),
@@ -175,7 +190,11 @@ fn describe(document: &str, element: &str, attributes: &[(String, String)], opti
 /// Settings whose value differs from the element's attribute of the same
 /// name, and runCommand settings written only as attributes (which msdeploy
 /// ignores inside a package).
-fn disagreements(element: &str, attributes: &[(String, String)], record: &ProviderOptionsRecord) -> Vec<String> {
+fn disagreements(
+    element: &str,
+    attributes: &[(String, String)],
+    record: &ProviderOptionsRecord,
+) -> Vec<String> {
     let mut out = Vec::new();
     if !element.eq_ignore_ascii_case(&record.provider_name) && !element.starts_with("MSDeploy.") {
         out.push(format!(
@@ -187,12 +206,16 @@ fn disagreements(element: &str, attributes: &[(String, String)], record: &Provid
         if let Some((_, attr)) = attributes.iter().find(|(k, _)| k == name)
             && attr != value
         {
-            out.push(format!("{name}: provider options say `{value}`, the attribute says `{attr}`"));
+            out.push(format!(
+                "{name}: provider options say `{value}`, the attribute says `{attr}`"
+            ));
         }
     }
     if record.provider_name == "runCommand" {
         for (key, value) in attributes {
-            if run_command::SETTING_NAMES.contains(&key.as_str()) && !record.settings.iter().any(|(n, _)| n == key) {
+            if run_command::SETTING_NAMES.contains(&key.as_str())
+                && !record.settings.iter().any(|(n, _)| n == key)
+            {
                 out.push(format!(
                     "{key}=\"{value}\" is only an attribute: msdeploy ignores it unless it is in the provider options"
                 ));

@@ -11,7 +11,11 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            std::process::exit(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let color = match cli.global.color {
@@ -26,6 +30,7 @@ fn main() {
                 .color(color)
                 .unicode(color)
                 .terminal_links(false)
+                .wrap_lines(false)
                 .build(),
         )
     }));

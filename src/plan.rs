@@ -88,11 +88,17 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
     for (i, script) in project.manifest.sql.iter().enumerate() {
         let source = project.root.join(&script.src);
         let at = KeyPath::root().key("sql").index(i).key("src");
-        let meta = std::fs::metadata(&source).ok().filter(|m| m.is_file()).ok_or_else(|| {
-            project
-                .error_at(&at, format!("SQL script `{}` does not exist", script.src.display()))
-                .with_help("the path is relative to iiswsgi.toml")
-        })?;
+        let meta = std::fs::metadata(&source)
+            .ok()
+            .filter(|m| m.is_file())
+            .ok_or_else(|| {
+                project
+                    .error_at(
+                        &at,
+                        format!("SQL script `{}` does not exist", script.src.display()),
+                    )
+                    .with_help("the path is relative to iiswsgi.toml")
+            })?;
         let name = script
             .src
             .file_name()
@@ -140,7 +146,10 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
 }
 
 /// (file name, at package root, bytes) of every generated document.
-fn render_documents(project: &Project, renderer: &Renderer) -> Result<Vec<(String, bool, Vec<u8>)>, Error> {
+fn render_documents(
+    project: &Project,
+    renderer: &Renderer,
+) -> Result<Vec<(String, bool, Vec<u8>)>, Error> {
     let base = context::base(project);
     let base_value = minijinja::Value::from_serialize(&base);
     let version = project.manifest.msdeploy.version;
@@ -163,7 +172,11 @@ fn render_documents(project: &Project, renderer: &Renderer) -> Result<Vec<(Strin
     let mut out = Vec::new();
     for doc in Document::ALL {
         let text = renderer.render(doc, &ctx)?;
-        out.push((doc.file_name().to_string(), doc.at_package_root(), text.into_bytes()));
+        out.push((
+            doc.file_name().to_string(),
+            doc.at_package_root(),
+            text.into_bytes(),
+        ));
     }
     let parameters = parameters_xml::render(&parameters_xml::effective_parameters(project));
     out.push(("Parameters.xml".to_string(), true, parameters.into_bytes()));
@@ -177,19 +190,31 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
     let at = KeyPath::root().key("gateway");
     let Some(path) = &g.path else {
         return Err(project
-            .error_at(&at.key("url"), "downloading the gateway from `url` is not supported yet")
+            .error_at(
+                &at.key("url"),
+                "downloading the gateway from `url` is not supported yet",
+            )
             .with_help("download it once and set `path` to the file")
             .into());
     };
     let source = project.root.join(path);
     let bytes = std::fs::read(&source).map_err(|e| {
         project
-            .error_at(&at.key("path"), format!("cannot read gateway `{}`: {e}", path.display()))
+            .error_at(
+                &at.key("path"),
+                format!("cannot read gateway `{}`: {e}", path.display()),
+            )
             .with_help("the path is relative to iiswsgi.toml")
     })?;
     let pe = gateway::read_pe(&bytes).map_err(|e| {
         project
-            .error_at(&at.key("path"), format!("gateway `{}` is not a Windows executable: {e}", path.display()))
+            .error_at(
+                &at.key("path"),
+                format!(
+                    "gateway `{}` is not a Windows executable: {e}",
+                    path.display()
+                ),
+            )
             .with_help("point `path` at the prebuilt FastCGI gateway .exe")
     })?;
     if pe.arch() != Some(g.arch) {
@@ -207,7 +232,10 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
                     gateway::arch_name(g.arch)
                 ),
             )
-            .with_help(format!("set arch = \"{found}\" or bundle the {} build", gateway::arch_name(g.arch)))
+            .with_help(format!(
+                "set arch = \"{found}\" or bundle the {} build",
+                gateway::arch_name(g.arch)
+            ))
             .into());
     }
     Ok(Some(PlanEntry {

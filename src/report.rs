@@ -53,8 +53,12 @@ impl Reporter {
 
     pub fn warning(&self, message: &str) {
         match self.format {
-            MessageFormat::Json => self.json(json!({"reason": "diagnostic", "level": "warning", "message": message})),
-            MessageFormat::Human if self.verbosity >= Verbosity::Normal => eprintln!("warning: {message}"),
+            MessageFormat::Json => {
+                self.json(json!({"reason": "diagnostic", "level": "warning", "message": message}))
+            }
+            MessageFormat::Human if self.verbosity >= Verbosity::Normal => {
+                eprintln!("warning: {message}")
+            }
             MessageFormat::Human => {}
         }
     }
@@ -80,11 +84,27 @@ impl Reporter {
             }
             MessageFormat::Human => {
                 let mut out = std::io::stdout().lock();
-                let width = plan.entries.iter().map(|e| e.source.describe().len()).max().unwrap_or(0);
+                let width = plan
+                    .entries
+                    .iter()
+                    .map(|e| e.source.describe().len())
+                    .max()
+                    .unwrap_or(0);
                 for e in &plan.entries {
-                    let _ = writeln!(out, "{:<width$}  ->  {}  ({} bytes)", e.source.describe(), e.name, e.size);
+                    let _ = writeln!(
+                        out,
+                        "{:<width$}  ->  {}  ({} bytes)",
+                        e.source.describe(),
+                        e.name,
+                        e.size
+                    );
                 }
-                let _ = writeln!(out, "{} entries in {}", plan.entries.len(), plan.package_file);
+                let _ = writeln!(
+                    out,
+                    "{} entries in {}",
+                    plan.entries.len(),
+                    plan.package_file
+                );
             }
         }
     }
@@ -105,7 +125,12 @@ impl Reporter {
             MessageFormat::Human => {
                 self.status(
                     "Built",
-                    &format!("{} ({} entries, {} bytes)", report.path.display(), report.entries, report.size),
+                    &format!(
+                        "{} ({} entries, {} bytes)",
+                        report.path.display(),
+                        report.entries,
+                        report.size
+                    ),
                 );
                 if self.verbosity >= Verbosity::Normal {
                     let mut out = std::io::stdout().lock();
@@ -136,7 +161,10 @@ impl Reporter {
 
     /// A progress bar on a terminal's stderr; nothing otherwise.
     pub fn progress(&self) -> Box<dyn Progress> {
-        if self.format == MessageFormat::Human && self.verbosity >= Verbosity::Normal && std::io::stderr().is_terminal() {
+        if self.format == MessageFormat::Human
+            && self.verbosity >= Verbosity::Normal
+            && std::io::stderr().is_terminal()
+        {
             Box::new(Bar(indicatif::ProgressBar::hidden()))
         } else {
             Box::new(crate::package::NoProgress)
@@ -163,11 +191,14 @@ struct Bar(indicatif::ProgressBar);
 impl Progress for Bar {
     fn start(&self, total: u64) {
         self.0.set_length(total);
-        self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        self.0
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
         self.0.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} zipping [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} zipping [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
     }
     fn advance(&self, bytes: u64) {

@@ -11,7 +11,11 @@ pub fn run(project: &Project, reporter: &Reporter) -> Result<(), Error> {
     }
     reporter.status(
         "Checked",
-        &format!("{} ({} entries)", project.manifest_path.display(), plan.entries.len()),
+        &format!(
+            "{} ({} entries)",
+            project.manifest_path.display(),
+            plan.entries.len()
+        ),
     );
     Ok(())
 }

@@ -14,7 +14,11 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
             let _ = writeln!(out, "{}", json!({"reason": "zip-entry", "entry": e}));
         }
         for p in &report.providers {
-            let _ = writeln!(out, "{}", json!({"reason": "provider-options", "provider": p}));
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({"reason": "provider-options", "provider": p})
+            );
         }
         let _ = writeln!(
             out,
@@ -25,7 +29,12 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
     }
     let mut out = std::io::stdout().lock();
     if !report.entries.is_empty() {
-        let _ = writeln!(out, "{} entries in {}:", report.entries.len(), path.display());
+        let _ = writeln!(
+            out,
+            "{} entries in {}:",
+            report.entries.len(),
+            path.display()
+        );
         for e in &report.entries {
             let _ = writeln!(
                 out,
@@ -57,7 +66,11 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
             let _ = writeln!(out, "  provider options cannot be decoded: {err}");
             continue;
         }
-        let _ = writeln!(out, "  providerName: {}", p.provider_name.as_deref().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "  providerName: {}",
+            p.provider_name.as_deref().unwrap_or("")
+        );
         let _ = writeln!(out, "  path: {}", p.path.as_deref().unwrap_or(""));
         let _ = writeln!(
             out,

@@ -67,7 +67,11 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
             }
             if e.path_is_symlink() {
                 let inside = std::fs::canonicalize(e.path())
-                    .map(|target| target.starts_with(&root) && target != out_dir && !target.starts_with(&out_dir))
+                    .map(|target| {
+                        target.starts_with(&root)
+                            && target != out_dir
+                            && !target.starts_with(&out_dir)
+                    })
                     .unwrap_or(false);
                 if !inside {
                     skipped_links.push(e.path().to_path_buf());
@@ -82,7 +86,9 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
             continue;
         }
         let rel = relative(&root, entry.path())?;
-        included_dirs.retain(|(dir, _)| rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/'));
+        included_dirs.retain(|(dir, _)| {
+            rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/')
+        });
         let matched = include.matches(&rel);
         if entry.file_type().is_dir() {
             if !matched.is_empty() && !exclude.is_match(&rel) {
@@ -100,10 +106,7 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
         for i in hits {
             glob_hits[i] += 1;
         }
-        let size = entry
-            .metadata()
-            .map_err(|e| walk_error(&root, e))?
-            .len();
+        let size = entry.metadata().map_err(|e| walk_error(&root, e))?.len();
         selection.files.push(SelectedFile {
             source: entry.path().to_path_buf(),
             display: rel.clone(),
@@ -156,16 +159,19 @@ fn glob_set(project: &Project, patterns: &[String], at: &KeyPath) -> Result<Glob
             .build()
             .map_err(|e| {
                 project
-                    .error_at(&at.index(i), format!("invalid glob `{pattern}`: {}", e.kind()))
-                    .with_help("globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, with `/` between folders")
+                    .error_at(
+                        &at.index(i),
+                        format!("invalid glob `{pattern}`: {}", e.kind()),
+                    )
+                    .with_help(
+                        "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, with `/` between folders",
+                    )
             })?;
         builder.add(glob);
     }
-    builder.build().map_err(|e| {
-        project
-            .error_at(at, format!("invalid glob: {e}"))
-            .into()
-    })
+    builder
+        .build()
+        .map_err(|e| project.error_at(at, format!("invalid glob: {e}")).into())
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, Error> {

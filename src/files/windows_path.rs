@@ -39,10 +39,18 @@ impl fmt::Display for NameProblem {
                 write!(f, "`{c}` is a reserved device name on Windows")
             }
             NameProblem::ForbiddenChar(c, ch) if ch.is_control() => {
-                write!(f, "`{}` contains control character U+{:04X}", c.escape_debug(), *ch as u32)
+                write!(
+                    f,
+                    "`{}` contains control character U+{:04X}",
+                    c.escape_debug(),
+                    *ch as u32
+                )
             }
             NameProblem::ForbiddenChar(c, ch) => {
-                write!(f, "`{c}` contains `{ch}`, which Windows does not allow in names")
+                write!(
+                    f,
+                    "`{c}` contains `{ch}`, which Windows does not allow in names"
+                )
             }
             NameProblem::TrailingDotOrSpace(c) => {
                 write!(f, "`{c}` ends with a dot or space, which Windows strips")
@@ -65,10 +73,9 @@ pub fn check_component(name: &str) -> Result<(), NameProblem> {
     if name == "." || name == ".." {
         return Err(NameProblem::DotSegment(name.to_string()));
     }
-    if let Some(ch) = name
-        .chars()
-        .find(|c| c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\' | '/'))
-    {
+    if let Some(ch) = name.chars().find(|c| {
+        c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\' | '/')
+    }) {
         return Err(NameProblem::ForbiddenChar(name.to_string(), ch));
     }
     if name.ends_with('.') || name.ends_with(' ') {
@@ -117,7 +124,9 @@ mod tests {
 
     #[test]
     fn forbidden_characters_and_trailing_dots() {
-        for bad in ["a<b", "a>b", "a:b", "a\"b", "a|b", "a?b", "a*b", "tab\t", "dot.", "space "] {
+        for bad in [
+            "a<b", "a>b", "a:b", "a\"b", "a|b", "a?b", "a*b", "tab\t", "dot.", "space ",
+        ] {
             assert!(check_component(bad).is_err(), "{bad:?}");
         }
         assert!(check_relative("a//b").is_err());

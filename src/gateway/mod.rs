@@ -43,7 +43,8 @@ pub fn read_pe(bytes: &[u8]) -> Result<PeInfo, PeError> {
     if bytes.len() < 0x40 || &bytes[..2] != b"MZ" {
         return Err(PeError::NoMz);
     }
-    let e_lfanew = u32::from_le_bytes([bytes[0x3c], bytes[0x3d], bytes[0x3e], bytes[0x3f]]) as usize;
+    let e_lfanew =
+        u32::from_le_bytes([bytes[0x3c], bytes[0x3d], bytes[0x3e], bytes[0x3f]]) as usize;
     // Signature (4) + COFF header (20).
     let header = bytes
         .get(e_lfanew..e_lfanew.checked_add(24).ok_or(PeError::BadOffset)?)

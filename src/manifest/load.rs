@@ -62,7 +62,12 @@ pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, ConfigEr
     while let Some(d) = dir {
         let candidate = d.join(MANIFEST_FILE);
         if candidate.is_file() {
-            return Ok(candidate);
+            // Shown in messages: keep it short when it is right here.
+            return Ok(if d == start {
+                PathBuf::from(MANIFEST_FILE)
+            } else {
+                candidate
+            });
         }
         dir = d.parent();
     }

@@ -121,14 +121,25 @@ fn check_app(m: &Manifest, problems: &mut Problems) {
     if !APP_NAME.is_match(&app.name) || app.name.len() > 100 {
         problems.add(
             at.key("name"),
-            format!("app name `{}` cannot be used as a product id and folder name", app.name),
+            format!(
+                "app name `{}` cannot be used as a product id and folder name",
+                app.name
+            ),
             "use letters, digits, `.`, `_` and `-` (at most 100), starting with a letter or digit",
         );
     } else if let Err(p) = windows_path::check_component(&app.name) {
-        problems.add(at.key("name"), format!("app name is not a valid folder name: {p}"), "");
+        problems.add(
+            at.key("name"),
+            format!("app name is not a valid folder name: {p}"),
+            "",
+        );
     }
     if app.version.trim().is_empty() {
-        problems.add(at.key("version"), "version is empty", "set e.g. version = \"1.0\"");
+        problems.add(
+            at.key("version"),
+            "version is empty",
+            "set e.g. version = \"1.0\"",
+        );
     } else if let Err(p) = windows_path::check_component(&app.version) {
         problems.add(
             at.key("version"),
@@ -165,13 +176,11 @@ fn check_app(m: &Manifest, problems: &mut Problems) {
 }
 
 fn check_url(url: &str, at: KeyPath, problems: &mut Problems) {
-    let ok = url
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| {
-            !rest.is_empty()
-                && !url.contains(char::is_whitespace)
-                && matches!(scheme, "http" | "https" | "file" | "ftp")
-        });
+    let ok = url.split_once("://").is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && !url.contains(char::is_whitespace)
+            && matches!(scheme, "http" | "https" | "file" | "ftp")
+    });
     if !ok {
         problems.add(
             at,
@@ -209,7 +218,11 @@ fn check_gateway(m: &Manifest, problems: &mut Problems) {
         problems.add(at.key("sha256"), "sha256 must be 64 hexadecimal digits", "");
     }
     if let Err(p) = windows_path::check_relative(&g.dest) {
-        problems.add(at.key("dest"), format!("gateway dest is not a valid path: {p}"), "");
+        problems.add(
+            at.key("dest"),
+            format!("gateway dest is not a valid path: {p}"),
+            "",
+        );
     } else if !g.dest.to_ascii_lowercase().ends_with(".exe") {
         problems.add(
             at.key("dest"),
@@ -315,7 +328,10 @@ fn check_parameters(parameters: &[Parameter], problems: &mut Problems) {
         }
         for (j, e) in p.entries.iter().enumerate() {
             let eat = at.key("entries").index(j);
-            let scope_is_regex = matches!(e.kind, EntryKind::TextFile | EntryKind::XmlFile | EntryKind::TextFilePosition);
+            let scope_is_regex = matches!(
+                e.kind,
+                EntryKind::TextFile | EntryKind::XmlFile | EntryKind::TextFilePosition
+            );
             if e.scope.is_empty() {
                 problems.add(eat.key("scope"), "scope is empty", "");
             } else if scope_is_regex && let Some(err) = regex_problem(&e.scope) {
@@ -335,13 +351,12 @@ fn check_parameters(parameters: &[Parameter], problems: &mut Problems) {
                         );
                     }
                 }
-                EntryKind::TextFilePosition if !TEXT_FILE_POSITION.is_match(&e.r#match) => {
-                    problems.add(
+                EntryKind::TextFilePosition if !TEXT_FILE_POSITION.is_match(&e.r#match) => problems
+                    .add(
                         eat.key("match"),
                         "a text-file-position match is `line;column;length`",
                         "",
-                    )
-                }
+                    ),
                 _ => {}
             }
         }
@@ -360,7 +375,14 @@ fn regex_problem(pattern: &str) -> Option<String> {
             } else {
                 // The crate's message is multi-line with its own caret; the
                 // last line is the reason.
-                Some(msg.lines().last().unwrap_or(&msg).trim().trim_start_matches("error: ").to_string())
+                Some(
+                    msg.lines()
+                        .last()
+                        .unwrap_or(&msg)
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_string(),
+                )
             }
         }
         Err(e) => Some(e.to_string()),

@@ -64,7 +64,9 @@ pub struct ProviderOptionsRecord {
 pub enum NrbfError {
     #[error("input ends at byte {offset} while reading {what}")]
     Truncated { offset: usize, what: &'static str },
-    #[error("byte {offset}: expected {expected} record (0x{expected_type:02X}), found 0x{found:02X}")]
+    #[error(
+        "byte {offset}: expected {expected} record (0x{expected_type:02X}), found 0x{found:02X}"
+    )]
     UnexpectedRecord {
         offset: usize,
         expected: &'static str,
@@ -442,10 +444,7 @@ mod tests {
             .position(|w| w == [0x11, 0x05, 0, 0, 0])
             .unwrap();
         huge[names_at + 5..names_at + 9].copy_from_slice(&i32::MAX.to_le_bytes());
-        assert!(matches!(
-            decode(&huge),
-            Err(NrbfError::ArrayTooLong { .. })
-        ));
+        assert!(matches!(decode(&huge), Err(NrbfError::ArrayTooLong { .. })));
         // A string length far beyond the input.
         let mut long = good.clone();
         long[0xd5 + 5] = 0xFF;
@@ -460,7 +459,9 @@ mod tests {
     #[test]
     fn mismatched_array_lengths_are_an_error() {
         let mut record = sample();
-        record.settings.push(("dontUseCommandExe".into(), "true".into()));
+        record
+            .settings
+            .push(("dontUseCommandExe".into(), "true".into()));
         let bytes = encode(&record);
         // Rebuild with the values array cut to one element.
         let values_at = bytes

@@ -60,7 +60,11 @@ pub fn effective_parameters(project: &Project) -> Vec<Parameter> {
                 description: Some(format!(
                     "Hidden - sets {} access on {}",
                     acl.access,
-                    if acl.path.is_empty() { "the application" } else { &acl.path }
+                    if acl.path.is_empty() {
+                        "the application"
+                    } else {
+                        &acl.path
+                    }
                 )),
                 default: Some(format!("{{{iis_app_name}}}{relative}")),
                 tags: vec!["Hidden".to_string()],
@@ -148,7 +152,10 @@ fn validation(v: &Validation) -> (String, Option<String>) {
         Validation::Enumeration {
             values,
             allow_empty,
-        } => (with_empty("Enumeration", *allow_empty), Some(values.join(","))),
+        } => (
+            with_empty("Enumeration", *allow_empty),
+            Some(values.join(",")),
+        ),
         Validation::RegularExpression {
             pattern,
             allow_empty,

@@ -86,7 +86,9 @@ pub fn decompress(attribute: &str) -> Result<Vec<u8>, ProviderOptionsError> {
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut out = DOTNET_GZIP_HEADER.to_vec();
     let mut deflater = DeflateEncoder::new(out, Compression::default());
-    deflater.write_all(data).expect("writing to a Vec cannot fail");
+    deflater
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
     out = deflater.finish().expect("writing to a Vec cannot fail");
     out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());

@@ -58,7 +58,10 @@ mod tests {
         assert_eq!(date >> 9, 2012 - 1980);
         assert_eq!((date >> 5) & 0xF, 11);
         assert_eq!(date & 0x1F, 12);
-        assert_eq!((time >> 11, (time >> 5) & 0x3F, (time & 0x1F) * 2), (13, 14, 16));
+        assert_eq!(
+            (time >> 11, (time >> 5) & 0x3F, (time & 0x1F) * 2),
+            (13, 14, 16)
+        );
         assert_eq!(rfc3339_utc(1_352_726_056), "2012-11-12T13:14:16Z");
         // Before 1980 clamps.
         assert_eq!(dos_datetime(0), dos_datetime(DEFAULT_EPOCH));

@@ -54,7 +54,12 @@ pub fn source_date_epoch() -> Result<i64, Error> {
 /// Both files are written to temporary files in `out_dir`, flushed to disk
 /// and renamed into place, so an interrupted or failed build leaves the
 /// previous package untouched and never a partial one under the final name.
-pub fn write(plan: &BuildPlan, out_dir: &Path, epoch: i64, progress: &dyn Progress) -> Result<PackageReport, Error> {
+pub fn write(
+    plan: &BuildPlan,
+    out_dir: &Path,
+    epoch: i64,
+    progress: &dyn Progress,
+) -> Result<PackageReport, Error> {
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
         path: out_dir.to_path_buf(),
         source,
@@ -104,9 +109,7 @@ pub fn write(plan: &BuildPlan, out_dir: &Path, epoch: i64, progress: &dyn Progre
         path: path.clone(),
         source: e,
     })?;
-    let tmp = buffered
-        .into_inner()
-        .map_err(|e| io_err(e.into_error()))?;
+    let tmp = buffered.into_inner().map_err(|e| io_err(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io_err)?;
     progress.finish();
 
@@ -126,12 +129,18 @@ pub fn write(plan: &BuildPlan, out_dir: &Path, epoch: i64, progress: &dyn Progre
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")

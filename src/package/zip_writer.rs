@@ -31,7 +31,9 @@ const ATTR_ARCHIVE: u32 = 0x20;
 pub enum ZipError {
     #[error(transparent)]
     Io(#[from] io::Error),
-    #[error("the package would exceed 4 GiB, which needs ZIP64; Web Deploy packages must stay below that")]
+    #[error(
+        "the package would exceed 4 GiB, which needs ZIP64; Web Deploy packages must stay below that"
+    )]
     TooLarge,
     #[error("the package would hold more than 65,535 entries, which needs ZIP64")]
     TooManyEntries,
@@ -50,7 +52,8 @@ pub struct CompressedEntry {
 /// does not make it smaller.
 pub fn compress(mut reader: impl Read) -> io::Result<CompressedEntry> {
     let mut stored = SpooledTempFile::new(SPOOL_IN_MEMORY);
-    let mut deflater = DeflateEncoder::new(SpooledTempFile::new(SPOOL_IN_MEMORY), Compression::new(6));
+    let mut deflater =
+        DeflateEncoder::new(SpooledTempFile::new(SPOOL_IN_MEMORY), Compression::new(6));
     let mut crc = crc32fast::Hasher::new();
     let mut size = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
@@ -268,10 +271,12 @@ impl<W: Write> ZipWriter<W> {
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -330,7 +335,8 @@ mod tests {
             .collect();
         assert_eq!(headers.len(), 2);
         let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-        let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let u32_at =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         for (h, attr) in headers.into_iter().zip([0x10, 0x20]) {
             assert_eq!(u16_at(h + 4), 20, "version made by 2.0, host MS-DOS");
             assert_eq!(u16_at(h + 6), 20, "version needed");

@@ -42,7 +42,10 @@ pub fn base(project: &Project) -> Json {
         }
     }
     for script in array(&mut ctx, "sql") {
-        let src = script["src"].as_str().unwrap_or_default().replace('\\', "/");
+        let src = script["src"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('\\', "/");
         let name = src.rsplit('/').next().unwrap_or_default().to_string();
         script["package_path"] = Json::String(name);
     }

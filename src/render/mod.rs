@@ -25,7 +25,11 @@ pub enum Document {
 }
 
 impl Document {
-    pub const ALL: [Document; 3] = [Document::Manifest, Document::WebConfig, Document::InstallStamp];
+    pub const ALL: [Document; 3] = [
+        Document::Manifest,
+        Document::WebConfig,
+        Document::InstallStamp,
+    ];
 
     /// The built-in template's name (also its file name under `templates/`).
     pub fn template_name(self) -> &'static str {
@@ -157,7 +161,10 @@ impl Renderer {
     /// Renders one document with `ctx`.
     pub fn render(&self, doc: Document, ctx: &Value) -> Result<String, ConfigError> {
         let name = doc.template_name();
-        let tmpl = self.env.get_template(name).expect("all documents are added in new()");
+        let tmpl = self
+            .env
+            .get_template(name)
+            .expect("all documents are added in new()");
         tmpl.render(ctx).map_err(|e| {
             let source = self
                 .sources
@@ -184,7 +191,10 @@ impl Renderer {
             .and_then(|_| env.get_template(INLINE)?.render(ctx));
         compiled.map_err(|e| {
             project
-                .error_at(at, format!("template error in this string: {}", describe(&e, text)))
+                .error_at(
+                    at,
+                    format!("template error in this string: {}", describe(&e, text)),
+                )
                 .with_help("values are written as {{ app.name }}; see the README for the variables")
         })
     }
@@ -221,7 +231,9 @@ fn template_error(source: &TemplateSource, e: &minijinja::Error) -> ConfigError 
             .take(line.saturating_sub(1))
             .map(str::len)
             .sum();
-        let len = source.text[start..].find('\n').unwrap_or(source.text.len() - start);
+        let len = source.text[start..]
+            .find('\n')
+            .unwrap_or(source.text.len() - start);
         Some(start..start + len)
     });
     let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
