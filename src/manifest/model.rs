@@ -341,15 +341,21 @@ pub enum Dependency {
     /// A WebPI product id such as `WDeploy` or `Python27`.
     Product(String),
     /// Every one of these.
-    All {
-        #[serde(rename = "all")]
-        all: Vec<Dependency>,
-    },
+    All(AllOf),
     /// Any one of these.
-    Any {
-        #[serde(rename = "any")]
-        any: Vec<Dependency>,
-    },
+    Any(AnyOf),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllOf {
+    pub all: Vec<Dependency>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnyOf {
+    pub any: Vec<Dependency>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -1,0 +1,329 @@
+//! Issue #2: the packages of the bundled examples are deterministic, read
+//! by other zip implementations, sorted, and carry the gateway unchanged.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use sha2::{Digest, Sha256};
+
+/// Copies an example into a temp folder and builds it there.
+fn build_example(name: &str, epoch: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
+    cmd.current_dir(dir.path())
+        .arg("build")
+        .env_remove("SOURCE_DATE_EPOCH");
+    if let Some(e) = epoch {
+        cmd.env("SOURCE_DATE_EPOCH", e);
+    }
+    cmd.assert().success();
+    let zip = std::fs::read_dir(dir.path().join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "zip"))
+        .unwrap();
+    (dir, zip)
+}
+
+fn entry_text(zip: &Path, name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+fn names(zip: &Path) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    archive.file_names().map(str::to_string).collect::<Vec<_>>()
+}
+
+#[test]
+fn same_inputs_same_bytes_and_epoch_changes_them() {
+    for example in ["pyramid", "flask"] {
+        let (_a, zip_a) = build_example(example, Some("1700000000"));
+        let (_b, zip_b) = build_example(example, Some("1700000000"));
+        let (_c, zip_c) = build_example(example, Some("1800000000"));
+        let (a, b, c) = (
+            std::fs::read(&zip_a).unwrap(),
+            std::fs::read(&zip_b).unwrap(),
+            std::fs::read(&zip_c).unwrap(),
+        );
+        assert_eq!(a, b, "{example}: two builds, same SOURCE_DATE_EPOCH");
+        assert_ne!(a, c, "{example}: the epoch is the entry time");
+        // Without SOURCE_DATE_EPOCH the documented constant (1980-01-01) is used.
+        let (_d, zip_d) = build_example(example, None);
+        let (_e, zip_e) = build_example(example, Some("315532800"));
+        assert_eq!(std::fs::read(zip_d).unwrap(), std::fs::read(zip_e).unwrap());
+    }
+}
+
+#[test]
+fn entries_are_sorted_with_manifest_and_parameters_at_the_root() {
+    let (_d, zip) = build_example("pyramid", None);
+    let names = names(&zip);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(
+        names,
+        [
+            "Manifest.xml",
+            "Parameters.xml",
+            "PyramidIISApp/",
+            "PyramidIISApp/README.rst",
+            "PyramidIISApp/bin/",
+            "PyramidIISApp/bin/iiswsgi-gateway.exe",
+            "PyramidIISApp/iis_install.stamp",
+            "PyramidIISApp/setup.cfg",
+            "PyramidIISApp/setup.py",
+            "PyramidIISApp/web.config",
+        ]
+    );
+}
+
+#[test]
+fn the_gateway_is_bundled_byte_for_byte() {
+    let (_d, zip) = build_example("flask", None);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut bundled = Vec::new();
+    archive
+        .by_name("FlaskIISApp/bin/iiswsgi-gateway.exe")
+        .unwrap()
+        .read_to_end(&mut bundled)
+        .unwrap();
+    let source = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
+    assert_eq!(Sha256::digest(&bundled), Sha256::digest(&source));
+}
+
+#[test]
+fn sha256_file_and_reported_digests_match_the_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/flask"), dir.path());
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["--message-format", "json", "build"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let artifact: serde_json::Value = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["reason"] == "artifact")
+        .unwrap();
+    let zip = dir.path().join("dist/FlaskIISApp-1.0.0.msdeploy.zip");
+    let bytes = std::fs::read(&zip).unwrap();
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let sha1 = format!("{:x}", <sha1::Sha1 as Digest>::digest(&bytes));
+    assert_eq!(artifact["sha256"], sha256);
+    assert_eq!(artifact["sha1"], sha1);
+    assert_eq!(artifact["size"], bytes.len());
+    assert_eq!(
+        std::fs::read_to_string(
+            dir.path()
+                .join("dist/FlaskIISApp-1.0.0.msdeploy.zip.sha256")
+        )
+        .unwrap(),
+        format!("{sha256}  FlaskIISApp-1.0.0.msdeploy.zip\n")
+    );
+    // sha256sum agrees, reading the file the way users do.
+    if let Some(sha256sum) = common::tool("sha256sum") {
+        let status = Process::new(sha256sum)
+            .current_dir(dir.path().join("dist"))
+            .args(["-c", "FlaskIISApp-1.0.0.msdeploy.zip.sha256"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+#[test]
+fn unzip_and_python_zipfile_accept_the_packages() {
+    for example in ["pyramid", "flask"] {
+        let (_d, zip) = build_example(example, Some("1700000000"));
+        if let Some(unzip) = common::tool("unzip") {
+            let out = Process::new(unzip).arg("-t").arg(&zip).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("No errors detected"));
+        }
+        if let Some(python) = common::tool("python3") {
+            let script = r#"
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+names = z.namelist()
+assert names == sorted(names), names
+for i in z.infolist():
+    assert i.extra == b"", i.filename
+    assert i.create_system == 0 and i.create_version == 20, i.filename
+    assert i.flag_bits & 0x08 == 0, "no data descriptor"
+    assert i.date_time == (2023, 11, 14, 22, 13, 20), i.date_time
+    assert i.external_attr == (0x10 if i.is_dir() else 0x20), hex(i.external_attr)
+print(len(names))
+"#;
+            let out = Process::new(python)
+                .arg("-c")
+                .arg(script)
+                .arg(&zip)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn plan_writes_nothing_and_lists_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/pyramid"), dir.path());
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["--message-format", "json", "build", "--plan"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!dir.path().join("dist").exists());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let entries: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["reason"] == "plan-entry")
+        .collect();
+    assert_eq!(entries.len(), 10);
+    let gateway = entries
+        .iter()
+        .find(|e| e["name"] == "PyramidIISApp/bin/iiswsgi-gateway.exe")
+        .unwrap();
+    assert_eq!(gateway["source"], "vendor/iiswsgi-gateway.exe");
+    assert_eq!(gateway["size"], 14848);
+    assert_eq!(gateway["kind"], "file");
+    let rendered: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["kind"] == "rendered")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rendered,
+        [
+            "Manifest.xml",
+            "Parameters.xml",
+            "PyramidIISApp/iis_install.stamp",
+            "PyramidIISApp/web.config"
+        ]
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["reason"], "plan");
+    assert_eq!(summary["package"], "PyramidIISApp-0.2.msdeploy.zip");
+
+    // check renders and selects the same way, and writes nothing either.
+    Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .success();
+    assert!(!dir.path().join("dist").exists());
+}
+
+/// Every XML document in the package is well-formed.
+fn assert_well_formed(name: &str, text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(_) => {}
+            Err(e) => panic!("{name} is not well-formed: {e}\n{text}"),
+        }
+    }
+    assert_eq!(depth, 0, "{name}: unbalanced elements");
+}
+
+#[test]
+fn rendered_documents_are_well_formed_and_snapshotted() {
+    for (example, app) in [("pyramid", "PyramidIISApp"), ("flask", "FlaskIISApp")] {
+        let (_d, zip) = build_example(example, None);
+        for name in [
+            "Manifest.xml".to_string(),
+            "Parameters.xml".to_string(),
+            format!("{app}/web.config"),
+        ] {
+            let text = entry_text(&zip, &name);
+            assert_well_formed(&name, &text);
+            let snapshot = format!("{example}-{}", name.rsplit('/').next().unwrap());
+            insta::assert_snapshot!(snapshot, text);
+        }
+        if let Some(xmllint) = common::tool("xmllint") {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("Manifest.xml");
+            std::fs::write(&path, entry_text(&zip, "Manifest.xml")).unwrap();
+            let out = Process::new(xmllint)
+                .arg("--noout")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn inspect_decodes_what_build_encoded() {
+    let (_d, zip) = build_example("pyramid", None);
+    let report = iiswsgi::inspect::inspect(&zip).unwrap();
+    assert_eq!(report.sha256_file_matches, Some(true));
+    let [rc] = &report.providers[..] else {
+        panic!("one runCommand: {:?}", report.providers)
+    };
+    assert_eq!(rc.provider_name.as_deref(), Some("runCommand"));
+    assert_eq!(
+        rc.path.as_deref(),
+        Some(
+            r"%SystemDrive%\Python27\Scripts\iiswsgi_install.exe -v -e -a PyramidIISApp install_pyramid_msdeploy"
+        )
+    );
+    assert_eq!(rc.element_path, rc.path);
+    let settings: Vec<(&str, &str)> = rc
+        .settings
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("waitAttempts", "10"),
+            ("waitInterval", "60000"),
+            ("successReturnCodes", "0x0")
+        ]
+    );
+    assert!(rc.disagreements.is_empty(), "{:?}", rc.disagreements);
+    assert_eq!(rc.web_deploy, Some("Web Deploy 3.x and later"));
+}

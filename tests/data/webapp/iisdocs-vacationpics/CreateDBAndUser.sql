@@ -1,0 +1,1 @@
+-- PlaceHolderForDb PlaceHolderForUser PlaceHolderForPassword
