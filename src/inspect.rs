@@ -135,16 +135,55 @@ pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, 
                 .into_owned();
             attributes.push((key, value));
         }
-        let Some((_, options)) = attributes
+        let name = String::from_utf8_lossy(element.name().as_ref()).into_owned();
+        match attributes
             .iter()
             .find(|(k, _)| k == "MSDeploy.MSDeployProviderOptions")
-        else {
-            continue;
-        };
-        let name = String::from_utf8_lossy(element.name().as_ref()).into_owned();
-        out.push(describe(document, &name, &attributes, options));
+        {
+            Some((_, options)) => out.push(describe(document, &name, &attributes, options)),
+            // iiswsgi 0.3's issue #12: settings written only as attributes are
+            // silently ignored by msdeploy inside a package.
+            None if name.eq_ignore_ascii_case("runCommand") => {
+                let ignored: Vec<String> = attributes
+                    .iter()
+                    .filter(|(k, _)| run_command::SETTING_NAMES.contains(&k.as_str()))
+                    .map(|(k, v)| format!("{k}=\"{v}\""))
+                    .collect();
+                if !ignored.is_empty() {
+                    let mut element = describe_without_options(document, &name, &attributes);
+                    element.error = Some(format!(
+                        "no MSDeploy.MSDeployProviderOptions: msdeploy ignores {}",
+                        ignored.join(", ")
+                    ));
+                    out.push(element);
+                }
+            }
+            None => {}
+        }
     }
     Ok(out)
+}
+
+fn describe_without_options(
+    document: &str,
+    element: &str,
+    attributes: &[(String, String)],
+) -> ProviderElement {
+    ProviderElement {
+        document: document.to_string(),
+        element: element.to_string(),
+        element_path: attributes
+            .iter()
+            .find(|(k, _)| k == "path")
+            .map(|(_, v)| v.clone()),
+        provider_name: None,
+        path: None,
+        library: None,
+        web_deploy: None,
+        settings: Vec::new(),
+        error: None,
+        disagreements: Vec::new(),
+    }
 }
 
 fn describe(
@@ -153,22 +192,7 @@ fn describe(
     attributes: &[(String, String)],
     options: &str,
 ) -> ProviderElement {
-    let element_path = attributes
-        .iter()
-        .find(|(k, _)| k == "path")
-        .map(|(_, v)| v.clone());
-    let mut out = ProviderElement {
-        document: document.to_string(),
-        element: element.to_string(),
-        element_path,
-        provider_name: None,
-        path: None,
-        library: None,
-        web_deploy: None,
-        settings: Vec::new(),
-        error: None,
-        disagreements: Vec::new(),
-    };
+    let mut out = describe_without_options(document, element, attributes);
     match provider_options::decode(options) {
         Ok(record) => {
             out.disagreements = disagreements(element, attributes, &record);

@@ -534,6 +534,28 @@ fn failed_build_keeps_the_previous_package() {
 }
 
 #[test]
+fn leftovers_of_a_killed_build_are_removed() {
+    let p = Project::new(GOOD);
+    p.file("dist/.App-1.0.msdeploy.zip.Ab12Cd.tmp", b"half a zip")
+        .file(
+            "dist/.App-1.0.msdeploy.zip.sha256.Xy34Zw.tmp",
+            b"half a sum",
+        )
+        .file("dist/.unrelated.tmp", b"not ours");
+    p.cmd(&["build"]).assert().success();
+    let mut left = dist_files(&p.path("dist"));
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".unrelated.tmp",
+            "App-1.0.msdeploy.zip",
+            "App-1.0.msdeploy.zip.sha256"
+        ]
+    );
+}
+
+#[test]
 fn json_diagnostics_carry_file_line_column() {
     let p = Project::new(&format!(
         "{GOOD}\n[[run-command]]\ncommand = \"x\"\nwait-intervl = 1\n"

@@ -63,7 +63,7 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
                 .unwrap_or_default()
         );
         if let Some(err) = &p.error {
-            let _ = writeln!(out, "  provider options cannot be decoded: {err}");
+            let _ = writeln!(out, "  warning: {err}");
             continue;
         }
         let _ = writeln!(

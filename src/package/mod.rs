@@ -69,6 +69,7 @@ pub fn write(
         path: path.clone(),
         source,
     };
+    remove_stale_temporaries(out_dir, &plan.package_file);
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", plan.package_file))
         .suffix(".tmp")
@@ -125,6 +126,22 @@ pub fn write(
         sha1: digests.sha1,
         sha256: digests.sha256,
     })
+}
+
+/// Removes temporary files a killed earlier build of the same package left
+/// behind (`.<package>.XXXXXX.tmp`, and those of its `.sha256`).
+fn remove_stale_temporaries(out_dir: &Path, package_file: &str) {
+    let prefix = format!(".{package_file}.");
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
