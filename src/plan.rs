@@ -100,9 +100,7 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
                     .with_help("the path is relative to iiswsgi.toml")
             })?;
         let name = script
-            .src
-            .file_name()
-            .and_then(|n| n.to_str())
+            .package_path()
             .ok_or_else(|| Error::NonUtf8Path(source.clone()))?
             .to_string();
         entries.push(PlanEntry {

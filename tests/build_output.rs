@@ -175,17 +175,7 @@ for i in z.infolist():
     assert i.external_attr == (0x10 if i.is_dir() else 0x20), hex(i.external_attr)
 print(len(names))
 "#;
-            let out = Process::new(python)
-                .arg("-c")
-                .arg(script)
-                .arg(&zip)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            common::run_ok(Process::new(python).arg("-c").arg(script).arg(&zip));
         }
     }
 }
@@ -281,16 +271,7 @@ fn rendered_documents_are_well_formed_and_snapshotted() {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("Manifest.xml");
             std::fs::write(&path, entry_text(&zip, "Manifest.xml")).unwrap();
-            let out = Process::new(xmllint)
-                .arg("--noout")
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            common::run_ok(Process::new(xmllint).arg("--noout").arg(&path));
         }
     }
 }

@@ -8,8 +8,6 @@ mod common;
 use std::io::{Read, Write};
 use std::process::{Command as Process, Stdio};
 
-use assert_cmd::Command;
-
 fn python() -> Option<std::path::PathBuf> {
     let venv = common::repo("tests/.venv/bin/python");
     if venv.is_file() {
@@ -53,14 +51,7 @@ success-return-codes = ["0x0"]
 command = "plain.cmd"
 "#
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("iiswsgi.toml"), manifest).unwrap();
-    Command::cargo_bin("iiswsgi")
-        .unwrap()
-        .current_dir(dir.path())
-        .arg("build")
-        .assert()
-        .success();
+    let dir = common::build_manifest(&manifest);
 
     let zip = dir.path().join("dist/App-1.msdeploy.zip");
     let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();

@@ -95,18 +95,9 @@ fn archive_xml_written_by_msdeploy() {
 
 #[test]
 fn web_deploy_version_selects_the_library_string() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("iiswsgi.toml"),
+    let dir = common::build_manifest(
         "[app]\nname = \"App\"\nversion = \"1\"\n[msdeploy]\nversion = \"2\"\n[[run-command]]\ncommand = \"x.cmd\"\nwait-attempts = 3\n",
-    )
-    .unwrap();
-    Command::cargo_bin("iiswsgi")
-        .unwrap()
-        .current_dir(dir.path())
-        .arg("build")
-        .assert()
-        .success();
+    );
     let zip = dir.path().join("dist/App-1.msdeploy.zip");
     let (code, out, _) = inspect(&zip);
     assert_eq!(code, 0);

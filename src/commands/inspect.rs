@@ -88,7 +88,6 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
             let _ = writeln!(out, "  warning: {d}");
         }
     }
-    let _ = reporter;
     if report.sha256_file_matches == Some(false) {
         return Err(Error::Inspect(format!(
             "{} does not match its .sha256 file",

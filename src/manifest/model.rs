@@ -156,8 +156,8 @@ pub enum Arch {
 pub struct Iis {
     /// Default IIS site path offered at install (default: `Default Web Site/<name>`).
     pub application_path: Option<String>,
-    /// The WSGI callable the gateway serves, as `module:callable`
-    /// (default: `<name>:application`... see README).
+    /// The WSGI callable the gateway serves, as `module:callable`; written to
+    /// web.config `<appSettings>` as WSGI_HANDLER when set.
     pub wsgi_handler: Option<String>,
     /// Extra `<appSettings>` written to web.config (e.g. DJANGO_SETTINGS_MODULE).
     #[serde(default)]
@@ -278,6 +278,13 @@ pub struct SqlScript {
     pub command_delimiter: Option<String>,
     /// dbMySql: remove the delimiter before sending each statement.
     pub remove_command_delimiter: Option<bool>,
+}
+
+impl SqlScript {
+    /// The script's name at the package root: its file name.
+    pub fn package_path(&self) -> Option<&str> {
+        self.src.file_name().and_then(|n| n.to_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -41,13 +41,8 @@ pub fn base(project: &Project) -> Json {
             alias[package_key] = Json::String(join(&folder, &path));
         }
     }
-    for script in array(&mut ctx, "sql") {
-        let src = script["src"]
-            .as_str()
-            .unwrap_or_default()
-            .replace('\\', "/");
-        let name = src.rsplit('/').next().unwrap_or_default().to_string();
-        script["package_path"] = Json::String(name);
+    for (script, model) in array(&mut ctx, "sql").zip(&project.manifest.sql) {
+        script["package_path"] = Json::String(model.package_path().unwrap_or_default().to_string());
     }
     ctx["iiswsgi"] = json!({ "version": env!("CARGO_PKG_VERSION") });
     ctx

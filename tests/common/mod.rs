@@ -77,3 +77,28 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Writes `manifest` as iiswsgi.toml in a new temp folder and builds it.
+pub fn build_manifest(manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("iiswsgi.toml"), manifest).unwrap();
+    assert_cmd::Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("build")
+        .assert()
+        .success();
+    dir
+}
+
+/// Runs an external program and fails the test, showing its output, unless it succeeds.
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
