@@ -578,3 +578,45 @@ fn json_diagnostics_carry_file_line_column() {
     );
     assert_eq!(v["help"], "did you mean `wait-interval`?");
 }
+
+#[test]
+fn quiet_prints_nothing_and_out_dir_is_honoured() {
+    let p = Project::new(GOOD);
+    let out = p
+        .cmd(&["-q", "build", "--out-dir", "elsewhere/pkgs"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    assert!(p.path("elsewhere/pkgs/App-1.0.msdeploy.zip").is_file());
+    assert!(
+        p.path("elsewhere/pkgs/App-1.0.msdeploy.zip.sha256")
+            .is_file()
+    );
+    assert!(!p.path("dist").exists());
+
+    // Without -q, the digests go to stdout and a status line to stderr.
+    let out = p.cmd(&["build"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("  sha1    ")
+            && stdout.contains("  sha256  ")
+            && stdout.contains("  size    "),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Built "));
+
+    // Neither output folder is ever packaged, whatever the include globs say.
+    std::fs::write(
+        p.path("iiswsgi.toml"),
+        "[app]\nname = \"App\"\nversion = \"1.0\"\n",
+    )
+    .unwrap();
+    let out = p
+        .cmd(&["build", "--plan", "--out-dir", "elsewhere/pkgs"])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(plan.contains("App/app.py"), "{plan}");
+    assert!(!plan.contains("App/elsewhere") && !plan.contains("App/dist"), "{plan}");
+}

@@ -10,7 +10,7 @@ use crate::report::Reporter;
 pub fn out_dir(project: &Project, arg: Option<&Path>) -> PathBuf {
     match arg {
         Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
-        None => project.root.join("dist"),
+        None => project.root.join(crate::files::DEFAULT_OUT_DIR),
     }
 }
 

@@ -15,6 +15,9 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::error::Error;
 use crate::manifest::{KeyPath, Project};
 
+/// The output folder beside iiswsgi.toml when `--out-dir` is not given.
+pub const DEFAULT_OUT_DIR: &str = "dist";
+
 /// Folders that belong to version control, never packaged.
 pub const VCS_FOLDERS: [&str; 6] = [".git", ".hg", ".svn", ".bzr", "_darcs", ".jj"];
 
@@ -45,6 +48,10 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
     let exclude = glob_set(project, &files.exclude, &at.key("exclude"))?;
     let root = canonical(&project.root)?;
     let out_dir = canonical(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    // The default output folder is never packaged either, even when this
+    // build writes elsewhere: it holds earlier packages.
+    let default_out = root.join(DEFAULT_OUT_DIR);
+    let is_output = |p: &Path| p == out_dir || p == default_out;
 
     let mut selection = Selection::default();
     let mut glob_hits = vec![0usize; files.include.len()];
@@ -61,7 +68,7 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
                 return true;
             }
             if e.file_type().is_dir()
-                && (VCS_FOLDERS.iter().any(|v| e.file_name() == *v) || e.path() == out_dir)
+                && (VCS_FOLDERS.iter().any(|v| e.file_name() == *v) || is_output(e.path()))
             {
                 return false;
             }
