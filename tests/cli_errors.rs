@@ -618,5 +618,8 @@ fn quiet_prints_nothing_and_out_dir_is_honoured() {
         .unwrap();
     let plan = String::from_utf8_lossy(&out.stdout);
     assert!(plan.contains("App/app.py"), "{plan}");
-    assert!(!plan.contains("App/elsewhere") && !plan.contains("App/dist"), "{plan}");
+    assert!(
+        !plan.contains("App/elsewhere") && !plan.contains("App/dist"),
+        "{plan}"
+    );
 }
