@@ -308,6 +308,19 @@ fn names_equal_except_for_case() {
 }
 
 #[test]
+fn a_file_and_a_folder_equal_except_for_case() {
+    let p = Project::new(GOOD);
+    p.file("pkg.py", b"").file("PKG.py/mod.py", b"");
+    let err = p.build_fails(1);
+    assert_contains(
+        &err,
+        &[
+            "`pkg.py` (as `App/pkg.py`) and `PKG.py/mod.py` (as `App/PKG.py/mod.py`) would be the same file",
+        ],
+    );
+}
+
+#[test]
 fn rendered_document_collides_with_a_project_file() {
     let p = Project::new("[app]\nname = \"App\"\nversion = \"1\"\n");
     p.file("Web.Config", b"<configuration/>");

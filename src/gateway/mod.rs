@@ -9,8 +9,8 @@ use crate::manifest::model::Arch;
 /// What a PE header says about a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeInfo {
+    /// IMAGE_FILE_HEADER.Machine.
     pub machine: u16,
-    pub is_dll: bool,
 }
 
 impl PeInfo {
@@ -54,11 +54,10 @@ pub fn read_pe(bytes: &[u8]) -> Result<PeInfo, PeError> {
     }
     let machine = u16::from_le_bytes([header[4], header[5]]);
     let characteristics = u16::from_le_bytes([header[22], header[23]]);
-    let is_dll = characteristics & 0x2000 != 0;
-    if is_dll {
+    if characteristics & 0x2000 != 0 {
         return Err(PeError::Dll);
     }
-    Ok(PeInfo { machine, is_dll })
+    Ok(PeInfo { machine })
 }
 
 /// The architecture's name as written in iiswsgi.toml.

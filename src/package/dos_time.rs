@@ -32,19 +32,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (UTC), as WebPI feeds write dates.
-pub fn rfc3339_utc(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +49,6 @@ mod tests {
             (time >> 11, (time >> 5) & 0x3F, (time & 0x1F) * 2),
             (13, 14, 16)
         );
-        assert_eq!(rfc3339_utc(1_352_726_056), "2012-11-12T13:14:16Z");
         // Before 1980 clamps.
         assert_eq!(dos_datetime(0), dos_datetime(DEFAULT_EPOCH));
     }

@@ -90,12 +90,6 @@ impl CompressedEntry {
     pub fn size(&self) -> u64 {
         self.size
     }
-    pub fn compressed_size(&self) -> u64 {
-        self.compressed_size
-    }
-    pub fn is_deflated(&self) -> bool {
-        self.method == METHOD_DEFLATED
-    }
 }
 
 struct CentralRecord {
@@ -326,21 +320,29 @@ mod tests {
 
     #[test]
     fn central_directory_fields_match_msdeploy() {
-        let (bytes, _) = build(&[("App/", b""), ("App/a.txt", b"aaaaaaaaaaaaaaaaaaaaaaaa")]);
+        let (bytes, _) = build(&[
+            ("App/", b""),
+            ("App/a.txt", b"aaaaaaaaaaaaaaaaaaaaaaaa"),
+            ("App/\u{e9}.txt", b"e"),
+        ]);
         let headers: Vec<usize> = bytes
             .windows(4)
             .enumerate()
             .filter(|(_, w)| *w == 0x0201_4b50u32.to_le_bytes())
             .map(|(i, _)| i)
             .collect();
-        assert_eq!(headers.len(), 2);
+        assert_eq!(headers.len(), 3);
         let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
         let u32_at =
             |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-        for (h, attr) in headers.into_iter().zip([0x10, 0x20]) {
+        // The UTF-8 flag (bit 11) only on the non-ASCII name; never a data descriptor.
+        for (h, (attr, flags)) in headers
+            .into_iter()
+            .zip([(0x10, 0), (0x20, 0), (0x20, 0x0800)])
+        {
             assert_eq!(u16_at(h + 4), 20, "version made by 2.0, host MS-DOS");
             assert_eq!(u16_at(h + 6), 20, "version needed");
-            assert_eq!(u16_at(h + 8), 0, "flag bits: no data descriptor");
+            assert_eq!(u16_at(h + 8), flags, "flag bits");
             assert_eq!(u16_at(h + 30), 0, "no extra field");
             assert_eq!(u32_at(h + 38), attr, "DOS attributes");
         }
