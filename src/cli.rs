@@ -53,6 +53,8 @@ pub enum Command {
     Check,
     /// Render documents, select files and write the Web Deploy package
     Build(BuildArgs),
+    /// Write the WebPI feed (dist/<name>.webpi.xml) for the built packages
+    Feed(FeedArgs),
     /// List a package's entries and decode its provider options
     Inspect(InspectArgs),
     /// Print the JSON Schema of iiswsgi.toml (for editor completion)
@@ -67,6 +69,28 @@ pub struct BuildArgs {
     /// Where to write the package (default: dist/ beside iiswsgi.toml)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Also write the WebPI feed for the packages just built
+    #[arg(long, conflicts_with = "plan")]
+    pub feed: bool,
+    /// With --feed: point the feed at the local files (file:/// URLs)
+    #[arg(long, requires = "feed")]
+    pub local: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// Use file:/// URLs of the local packages, for testing in WebPI
+    #[arg(long)]
+    pub local: bool,
+    /// The feed file to write (default: dist/<feed name>.webpi.xml)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where the built packages are (default: each app's dist/)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Update this project's entries in an existing feed, keeping all others
+    #[arg(long, value_name = "FEED")]
+    pub merge: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -101,6 +101,20 @@ pub enum Error {
     #[error("{0}")]
     #[diagnostic(code(iiswsgi::inspect))]
     Inspect(String),
+
+    #[error("package {}: {why}", path.display())]
+    #[diagnostic(
+        code(iiswsgi::stale_package),
+        help("run `iiswsgi build` first (or `iiswsgi build --feed` to do both)")
+    )]
+    StalePackage { path: PathBuf, why: String },
+
+    #[error("cannot merge into {}: {message}", path.display())]
+    #[diagnostic(
+        code(iiswsgi::merge),
+        help("--merge takes an existing WebPI feed (an Atom <feed> document)")
+    )]
+    Merge { path: PathBuf, message: String },
 }
 
 impl Error {

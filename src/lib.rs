@@ -14,9 +14,11 @@
 // matters, and boxing them everywhere would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod feed;
 pub mod files;
 pub mod gateway;
 pub mod inspect;
@@ -28,5 +30,6 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod xml_escape;
+pub mod xml_tree;
 
 pub use error::Error;

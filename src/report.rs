@@ -143,6 +143,60 @@ impl Reporter {
         }
     }
 
+    /// The feed written. With `local`, its `file:///` URL goes to stdout to
+    /// paste into Web Platform Installer (Options → Custom Feeds).
+    pub fn feed(&self, report: &crate::feed::FeedReport, local: bool) {
+        match self.format {
+            MessageFormat::Json => self.json(json!({
+                "reason": "artifact",
+                "kind": "webpi-feed",
+                "path": report.path,
+                "url": report.url,
+                "entries": report.entries.iter().map(|e| json!({
+                    "product-id": e.product_id,
+                    "installer-url": e.installer_url,
+                    "size": e.package.size,
+                    "sha1": e.package.sha1,
+                })).collect::<Vec<_>>(),
+                "merged": report.merge.as_ref().map(|m| json!({
+                    "replaced": m.replaced, "added": m.added, "kept": m.kept,
+                })),
+            })),
+            MessageFormat::Human => {
+                let what = match &report.merge {
+                    Some(m) => format!(
+                        "{} (merged: {} replaced, {} added, {} other entries kept)",
+                        report.path.display(),
+                        m.replaced.len(),
+                        m.added.len(),
+                        m.kept
+                    ),
+                    None => format!(
+                        "{} ({} {})",
+                        report.path.display(),
+                        report.entries.len(),
+                        if report.entries.len() == 1 {
+                            "entry"
+                        } else {
+                            "entries"
+                        }
+                    ),
+                };
+                self.status("Wrote", &what);
+                if self.verbosity >= Verbosity::Normal {
+                    let mut out = std::io::stdout().lock();
+                    if local {
+                        let _ = writeln!(
+                            out,
+                            "Add this feed in Web Platform Installer (Options > Custom Feeds):"
+                        );
+                    }
+                    let _ = writeln!(out, "{}", report.url);
+                }
+            }
+        }
+    }
+
     /// An error, as a JSON diagnostic (human errors are rendered by miette in main).
     pub fn json_error(&self, error: &crate::Error) {
         if let crate::Error::Config(config) = error {

@@ -8,22 +8,11 @@ mod common;
 use std::io::{Read, Write};
 use std::process::{Command as Process, Stdio};
 
-fn python() -> Option<std::path::PathBuf> {
-    let venv = common::repo("tests/.venv/bin/python");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    assert!(
-        !common::ci(),
-        "tests/.venv is missing: tests/run.sh creates it with `nrbf` installed"
-    );
-    eprintln!("SKIPPED: tests/.venv is missing; run tests/run.sh");
-    None
-}
-
 #[test]
 fn nrbf_from_pypi_decodes_what_build_writes() {
-    let Some(python) = python() else { return };
+    let Some(python) = common::venv_python() else {
+        return;
+    };
     let long = format!(
         r"C:\Python311\python.exe -u C:\apps\{}\manage.py migrate --noinput",
         "x".repeat(150)

@@ -2,19 +2,33 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::BuildArgs;
 use crate::error::Error;
-use crate::manifest::Project;
+use crate::manifest::{Loaded, Project};
 use crate::report::Reporter;
 
 /// The output folder: `--out-dir` (relative to the current folder) or
 /// `dist/` beside iiswsgi.toml.
 pub fn out_dir(project: &Project, arg: Option<&Path>) -> PathBuf {
-    match arg {
-        Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
-        None => project.root.join(crate::files::DEFAULT_OUT_DIR),
-    }
+    crate::feed::package_dir(project, arg)
 }
 
-pub fn run(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
+/// Builds every app (one, or each workspace member in turn), then the feed
+/// if asked.
+pub fn run(loaded: &Loaded, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
+    for project in &loaded.apps {
+        build_one(project, args, reporter)?;
+    }
+    if args.feed {
+        let request = crate::feed::FeedRequest {
+            local: args.local,
+            packages_dir: args.out_dir.clone(),
+            ..Default::default()
+        };
+        super::feed::write_and_report(loaded, &request, reporter)?;
+    }
+    Ok(())
+}
+
+fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
     let out = out_dir(project, args.out_dir.as_deref());
     let plan = crate::plan::plan(project, &out)?;
     for w in &plan.warnings {

@@ -1,21 +1,24 @@
 use crate::error::Error;
-use crate::manifest::Project;
+use crate::manifest::Loaded;
 use crate::report::Reporter;
 
-/// Validates the manifest, renders every template and selects the files,
-/// exactly as `build` would, and writes nothing.
-pub fn run(project: &Project, reporter: &Reporter) -> Result<(), Error> {
-    let plan = crate::plan::plan(project, &super::build::out_dir(project, None))?;
-    for w in &plan.warnings {
-        reporter.warning(w);
+/// Validates the manifest (every member of a workspace), renders every
+/// template and selects the files, exactly as `build` would, and writes
+/// nothing.
+pub fn run(loaded: &Loaded, reporter: &Reporter) -> Result<(), Error> {
+    for project in &loaded.apps {
+        let plan = crate::plan::plan(project, &super::build::out_dir(project, None))?;
+        for w in &plan.warnings {
+            reporter.warning(w);
+        }
+        reporter.status(
+            "Checked",
+            &format!(
+                "{} ({} entries)",
+                project.manifest_path.display(),
+                plan.entries.len()
+            ),
+        );
     }
-    reporter.status(
-        "Checked",
-        &format!(
-            "{} ({} entries)",
-            project.manifest_path.display(),
-            plan.entries.len()
-        ),
-    );
     Ok(())
 }

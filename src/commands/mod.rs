@@ -2,13 +2,14 @@
 
 mod build;
 mod check;
+mod feed;
 mod inspect;
 
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, Format};
 use crate::error::Error;
-use crate::manifest::{self, Project};
+use crate::manifest::{self, Loaded};
 use crate::report::{MessageFormat, Reporter, Verbosity};
 
 /// Runs the command line `cli`.
@@ -17,6 +18,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Check => check::run(&load(cli)?, &reporter),
         Command::Build(args) => build::run(&load(cli)?, args, &reporter),
+        Command::Feed(args) => feed::run(&load(cli)?, args, &reporter),
         Command::Inspect(args) => inspect::run(&args.path, &reporter),
         Command::Schema => {
             print!("{}", crate::schema::manifest_schema());
@@ -42,11 +44,12 @@ pub fn reporter(cli: &Cli) -> Reporter {
     }
 }
 
-fn load(cli: &Cli) -> Result<Project, Error> {
+/// The app, or every app of the workspace, the command works on.
+fn load(cli: &Cli) -> Result<Loaded, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::Io {
         path: PathBuf::from("."),
         source,
     })?;
     let path = manifest::locate(cli.global.manifest_path.as_deref(), &cwd)?;
-    Ok(manifest::load(&path)?)
+    Ok(manifest::load_all(&path)?)
 }

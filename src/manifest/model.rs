@@ -82,6 +82,9 @@ pub struct App {
     #[serde(default)]
     pub keywords: Vec<String>,
     pub icon_url: Option<String>,
+    /// Screenshots shown by Web Platform Installer, as URLs.
+    #[serde(default)]
+    pub screenshot_urls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -324,9 +327,16 @@ pub struct MsDeploy {
     pub version: WebDeployVersion,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+/// `[feed]`: the Web Platform Installer feed. Feed-wide keys (`name`, `title`,
+/// `url`, `package-url`, `definitions`, `products`) are read from the root
+/// manifest; the per-app keys (`dependencies`, `related`, `start-page`,
+/// `depend-on-web-deploy`) from each app's own manifest.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
 pub struct Feed {
+    /// Feed file stem: `dist/<name>.webpi.xml` (default: the app name, or the
+    /// workspace folder name).
+    pub name: Option<String>,
     /// Feed title shown in Web Platform Installer.
     pub title: Option<String>,
     /// Where the feed itself will be published.
@@ -334,14 +344,28 @@ pub struct Feed {
     /// Package download URL template with `{name}`, `{version}`, `{file}`, `{sha256}`.
     pub package_url: Option<String>,
     /// Products this app needs, by WebPI product id; nest with `{ all = [...] }`
-    /// or `{ any = [...] }`.
+    /// or `{ any = [...] }`, refer to a shared definition with `{ ref = "Name" }`.
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
-    /// Add Web Deploy (`WDeploy`) to the dependencies (default true).
+    /// Add Web Deploy (`WDeploy`) to the dependencies (default true), which
+    /// avoids "Could not load file or assembly Microsoft.Web.Deployment".
     pub depend_on_web_deploy: Option<bool>,
+    /// Products offered alongside this app but not required, by product id.
+    #[serde(default)]
+    pub related: Vec<String>,
+    /// Page WebPI opens after installing, relative to the app (`/setup`).
+    pub start_page: Option<String>,
+    /// Named dependencies written once under the feed's `<dependencies>` and
+    /// referred to with `{ ref = "Name" }` by any app of the feed.
+    #[serde(default)]
+    pub definitions: std::collections::BTreeMap<String, Dependency>,
+    /// Entries for products that are not Web Deploy packages, installed by a
+    /// command line (iiswsgi 0.3's `webpi_eggs`, e.g. `pip install` of a library).
+    #[serde(default)]
+    pub products: Vec<CommandProduct>,
 }
 
-/// A WebPI dependency: a product id, or a nested group.
+/// A WebPI dependency: a product id, a nested group, or a shared definition.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Dependency {
@@ -351,6 +375,8 @@ pub enum Dependency {
     All(AllOf),
     /// Any one of these.
     Any(AnyOf),
+    /// A definition from `[feed.definitions]`.
+    Ref(RefTo),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -363,6 +389,38 @@ pub struct AllOf {
 #[serde(deny_unknown_fields)]
 pub struct AnyOf {
     pub any: Vec<Dependency>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefTo {
+    /// The name of a `[feed.definitions]` entry.
+    #[serde(rename = "ref")]
+    pub name: String,
+}
+
+/// `[[feed.products]]`: a feed entry WebPI installs by running a command
+/// instead of deploying a package.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct CommandProduct {
+    /// WebPI product id (letters, digits, `.`, `_`, `-`).
+    pub product_id: String,
+    pub title: String,
+    pub version: String,
+    pub summary: Option<String>,
+    pub homepage: Option<String>,
+    /// Products needed first, as in `[feed] dependencies`.
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+    /// Program to run, e.g. `%SystemDrive%\Python27\Scripts\pip.exe`.
+    pub command: String,
+    /// Its arguments, on one line, e.g. `install iiswsgi==0.3`.
+    #[serde(default)]
+    pub arguments: String,
+    /// Treat any exit code as success.
+    #[serde(default)]
+    pub ignore_exit_code: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -13,9 +13,6 @@ use super::load::Project;
 use super::model::{EntryKind, Manifest, Parameter, Validation};
 use crate::files::windows_path;
 
-/// Product ids and folder names: WebPI ids use letters, digits, `.`, `_`, `-`.
-static APP_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]*$").expect("valid regex"));
 /// Exit codes as msdeploy writes them (`0x0`), or plain decimal.
 static RETURN_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(0[xX][0-9A-Fa-f]{1,8}|-?[0-9]{1,10})$").expect("valid regex"));
@@ -118,7 +115,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
 fn check_app(m: &Manifest, problems: &mut Problems) {
     let Some(app) = &m.app else { return };
     let at = KeyPath::root().key("app");
-    if !APP_NAME.is_match(&app.name) || app.name.len() > 100 {
+    if !super::dependency_rules::PRODUCT_ID.is_match(&app.name) || app.name.len() > 100 {
         problems.add(
             at.key("name"),
             format!(
@@ -172,6 +169,9 @@ fn check_app(m: &Manifest, problems: &mut Problems) {
         if let Some(url) = value {
             check_url(url, at.key(key), problems);
         }
+    }
+    for (i, url) in app.screenshot_urls.iter().enumerate() {
+        check_url(url, at.key("screenshot-urls").index(i), problems);
     }
 }
 
@@ -460,6 +460,9 @@ fn check_feed_and_publish(m: &Manifest, problems: &mut Problems) {
             }
         }
     }
+    if let Some(feed) = &m.feed {
+        check_feed_entries(feed, problems);
+    }
     if let Some(publish) = &m.publish {
         let scheme = publish.target.split_once("://").map(|(s, _)| s);
         if !matches!(scheme, Some("file" | "http" | "https" | "s3" | "az")) {
@@ -478,5 +481,81 @@ fn check_feed_and_publish(m: &Manifest, problems: &mut Problems) {
             "a workspace needs at least one member",
             "",
         );
+    }
+}
+
+/// Shapes of the feed's dependencies, products and links. Whether every
+/// `{ ref = ... }` resolves is checked once the whole workspace is loaded
+/// ([`super::workspace`]), because a member refers to its root's definitions.
+fn check_feed_entries(feed: &super::model::Feed, problems: &mut Problems) {
+    use super::dependency_rules::{self as rules, PRODUCT_ID};
+    let at = KeyPath::root().key("feed");
+    let mut found = Vec::new();
+    rules::check_list(
+        &feed.dependencies,
+        &at.key("dependencies"),
+        None,
+        &mut found,
+    );
+    rules::check_definitions(&feed.definitions, &at.key("definitions"), &mut found);
+    for (i, p) in feed.products.iter().enumerate() {
+        let here = at.key("products").index(i);
+        if !PRODUCT_ID.is_match(&p.product_id) {
+            problems.add(
+                here.key("product-id"),
+                format!("`{}` is not a WebPI product id", p.product_id),
+                "use one word of letters, digits, `.`, `_` and `-`",
+            );
+        }
+        if p.command.trim().is_empty() {
+            problems.add(
+                here.key("command"),
+                "command is empty",
+                "name the program to run",
+            );
+        }
+        for (key, value) in [("command", &p.command), ("arguments", &p.arguments)] {
+            if value.contains(['\n', '\r']) {
+                problems.add(
+                    here.key(key),
+                    format!("{key} spans several lines"),
+                    "WebPI runs install commands as one line; join them",
+                );
+            }
+        }
+        if let Some(url) = &p.homepage {
+            check_url(url, here.key("homepage"), problems);
+        }
+        rules::check_list(&p.dependencies, &here.key("dependencies"), None, &mut found);
+    }
+    for (i, id) in feed.related.iter().enumerate() {
+        if !PRODUCT_ID.is_match(id) {
+            problems.add(
+                at.key("related").index(i),
+                format!("`{id}` is not a WebPI product id"),
+                "use one word of letters, digits, `.`, `_` and `-`",
+            );
+        }
+    }
+    if let Some(page) = &feed.start_page
+        && (!page.starts_with('/') || page.contains(char::is_whitespace))
+    {
+        problems.add(
+            at.key("start-page"),
+            format!("start-page `{page}` is not a path inside the app"),
+            "write it from the app's root, e.g. \"/\" or \"/setup\"",
+        );
+    }
+    if let Some(name) = &feed.name
+        && (!PRODUCT_ID.is_match(name) || windows_path::check_component(name).is_err())
+    {
+        problems.add(
+            at.key("name"),
+            format!("feed name `{name}` cannot be a file name"),
+            "use letters, digits, `.`, `_` and `-`",
+        );
+    }
+    for p in found {
+        problems.add(p.at, p.message, p.help);
     }
 }

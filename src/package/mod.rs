@@ -40,12 +40,18 @@ impl Progress for NoProgress {
 /// The timestamp every entry carries: `SOURCE_DATE_EPOCH` if set, else
 /// [`dos_time::DEFAULT_EPOCH`] (1980-01-01), so builds are reproducible either way.
 pub fn source_date_epoch() -> Result<i64, Error> {
+    Ok(source_date_epoch_var()?.unwrap_or(dos_time::DEFAULT_EPOCH))
+}
+
+/// `SOURCE_DATE_EPOCH` if it is set (and not empty).
+pub fn source_date_epoch_var() -> Result<Option<i64>, Error> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => v
             .trim()
             .parse::<i64>()
+            .map(Some)
             .map_err(|_| Error::BadSourceDateEpoch(v)),
-        _ => Ok(dos_time::DEFAULT_EPOCH),
+        _ => Ok(None),
     }
 }
 

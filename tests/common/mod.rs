@@ -102,3 +102,33 @@ pub fn run_ok(cmd: &mut std::process::Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The Python of tests/.venv (made by tests/run.sh with the packages of
+/// tests/python/requirements.txt); in CI its absence fails the test.
+pub fn venv_python() -> Option<PathBuf> {
+    let venv = repo("tests/.venv/bin/python");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    assert!(!ci(), "tests/.venv is missing: tests/run.sh creates it");
+    eprintln!("SKIPPED: tests/.venv is missing; run tests/run.sh");
+    None
+}
+
+/// Validates `xml` against `schema` with xmllint; returns xmllint's verdict
+/// (Ok, or Err with its messages), or None when xmllint is missing outside CI.
+pub fn xmllint_schema(schema: &Path, xml: &Path) -> Option<Result<(), String>> {
+    let xmllint = tool("xmllint")?;
+    let out = std::process::Command::new(xmllint)
+        .arg("--noout")
+        .arg("--schema")
+        .arg(schema)
+        .arg(xml)
+        .output()
+        .unwrap();
+    Some(if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+}
