@@ -69,6 +69,12 @@ pub struct BuildArgs {
     /// Where to write the package (default: dist/ beside iiswsgi.toml)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Rebuild even if nothing that goes into the package changed
+    #[arg(long)]
+    pub force: bool,
+    /// Compress on N threads (default: one per core); the package is the same either way
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Also write the WebPI feed for the packages just built
     #[arg(long, conflicts_with = "plan")]
     pub feed: bool,

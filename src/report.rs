@@ -109,12 +109,13 @@ impl Reporter {
         }
     }
 
-    /// The package written.
-    pub fn package(&self, report: &PackageReport) {
+    /// The package written, or found `fresh` (up to date, not rewritten).
+    pub fn package(&self, report: &PackageReport, fresh: bool) {
         match self.format {
             MessageFormat::Json => self.json(json!({
                 "reason": "artifact",
                 "kind": "msdeploy-package",
+                "fresh": fresh,
                 "path": report.path,
                 "sha256-file": report.sha256_path,
                 "entries": report.entries,
@@ -124,12 +125,17 @@ impl Reporter {
             })),
             MessageFormat::Human => {
                 self.status(
-                    "Built",
+                    if fresh { "Fresh" } else { "Built" },
                     &format!(
-                        "{} ({} entries, {} bytes)",
+                        "{} ({} entries, {} bytes{})",
                         report.path.display(),
                         report.entries,
-                        report.size
+                        report.size,
+                        if fresh {
+                            "; up to date, use --force to rebuild"
+                        } else {
+                            ""
+                        }
                     ),
                 );
                 if self.verbosity >= Verbosity::Normal {

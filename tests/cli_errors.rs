@@ -97,10 +97,16 @@ fn assert_contains(haystack: &str, needles: &[&str]) {
 fn good_manifest_builds() {
     let p = Project::new(GOOD);
     p.cmd(&["build"]).assert().success();
+    let mut files = dist_files(&p.path("dist"));
+    files.sort();
     assert_eq!(
-        dist_files(&p.path("dist")).len(),
-        2,
-        "the zip and its .sha256"
+        files,
+        [
+            ".App-1.0.msdeploy.zip.inputs",
+            "App-1.0.msdeploy.zip",
+            "App-1.0.msdeploy.zip.sha256"
+        ],
+        "the zip, its .sha256 and the record of its inputs (for no-op rebuilds)"
     );
 }
 
@@ -541,7 +547,11 @@ fn failed_build_keeps_the_previous_package() {
     left.sort();
     assert_eq!(
         left,
-        ["App-1.0.msdeploy.zip", "App-1.0.msdeploy.zip.sha256"],
+        [
+            ".App-1.0.msdeploy.zip.inputs",
+            "App-1.0.msdeploy.zip",
+            "App-1.0.msdeploy.zip.sha256"
+        ],
         "no temp files"
     );
 }
@@ -561,6 +571,7 @@ fn leftovers_of_a_killed_build_are_removed() {
     assert_eq!(
         left,
         [
+            ".App-1.0.msdeploy.zip.inputs",
             ".unrelated.tmp",
             "App-1.0.msdeploy.zip",
             "App-1.0.msdeploy.zip.sha256"

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::BuildArgs;
 use crate::error::Error;
 use crate::manifest::{Loaded, Project};
+use crate::package::Outcome;
 use crate::report::Reporter;
 
 /// The output folder: `--out-dir` (relative to the current folder) or
@@ -41,7 +42,13 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
     let epoch = crate::package::source_date_epoch()?;
     reporter.verbose(&format!("entry timestamps from Unix time {epoch}"));
     let progress = reporter.progress();
-    let report = crate::package::write(&plan, &out, epoch, progress.as_ref())?;
-    reporter.package(&report);
+    let options = crate::package::WriteOptions {
+        threads: args.jobs,
+        force: args.force,
+    };
+    match crate::package::write(&plan, &out, epoch, options, progress.as_ref())? {
+        Outcome::Built(report) => reporter.package(&report, false),
+        Outcome::Fresh(report) => reporter.package(&report, true),
+    }
     Ok(())
 }

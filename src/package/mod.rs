@@ -1,6 +1,9 @@
 //! Writing the package: the zip, its checksums, atomically.
 
 pub mod dos_time;
+pub mod encode;
+pub mod fingerprint;
+pub mod ordered_pool;
 pub mod zip_writer;
 
 use std::fs::File;
@@ -55,17 +58,43 @@ pub fn source_date_epoch_var() -> Result<Option<i64>, Error> {
     }
 }
 
-/// Writes `plan` to `out_dir/<package file>` and its `.sha256` beside it.
+/// How to build.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Worker threads (default: one per core).
+    pub threads: Option<usize>,
+    /// Rebuild even when nothing changed.
+    pub force: bool,
+}
+
+/// Whether the package was written or found up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Built(PackageReport),
+    Fresh(PackageReport),
+}
+
+/// Writes `plan` to `out_dir/<package file>` and its `.sha256` beside it,
+/// unless the package there was built from exactly these inputs.
 ///
-/// Both files are written to temporary files in `out_dir`, flushed to disk
-/// and renamed into place, so an interrupted or failed build leaves the
-/// previous package untouched and never a partial one under the final name.
+/// Entries are encoded on worker threads and written in plan order, so the
+/// bytes do not depend on the thread count. Both files are written to
+/// temporary files in `out_dir`, flushed to disk and renamed into place, so
+/// an interrupted or failed build leaves the previous package untouched and
+/// never a partial one under the final name.
 pub fn write(
     plan: &BuildPlan,
     out_dir: &Path,
     epoch: i64,
+    options: WriteOptions,
     progress: &dyn Progress,
-) -> Result<PackageReport, Error> {
+) -> Result<Outcome, Error> {
+    let threads = ordered_pool::threads(options.threads);
+    if !options.force
+        && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads)?
+    {
+        return Ok(Outcome::Fresh(report));
+    }
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
         path: out_dir.to_path_buf(),
         source,
@@ -84,54 +113,122 @@ pub fn write(
     let total: u64 = plan.entries.iter().map(|e| e.size).sum();
     progress.start(total);
     let mut zip = zip_writer::ZipWriter::new(BufWriter::new(tmp), dos_time::dos_datetime(epoch));
-    for entry in &plan.entries {
-        let zip_err = |e| Error::Zip {
-            path: path.clone(),
-            source: e,
-        };
-        match &entry.source {
-            EntrySource::Directory => zip.add_directory(&entry.name).map_err(zip_err)?,
-            EntrySource::File { path: src, .. } => {
-                let file = File::open(src).map_err(|source| Error::Io {
-                    path: src.clone(),
-                    source,
-                })?;
-                let compressed = zip_writer::compress(file).map_err(|source| Error::Io {
-                    path: src.clone(),
-                    source,
-                })?;
-                if compressed.size() != entry.size {
-                    return Err(Error::ChangedDuringBuild(src.clone()));
-                }
-                zip.add_file(&entry.name, compressed).map_err(zip_err)?;
-            }
-            EntrySource::Rendered { bytes, .. } => {
-                let compressed = zip_writer::compress(&bytes[..]).map_err(io_err)?;
-                zip.add_file(&entry.name, compressed).map_err(zip_err)?;
-            }
-        }
-        progress.advance(entry.size);
-    }
-    let (buffered, digests) = zip.finish().map_err(|e| Error::Zip {
+    let mut hashes = Vec::with_capacity(plan.entries.len());
+    let zip_err = |e| Error::Zip {
         path: path.clone(),
         source: e,
-    })?;
+    };
+    ordered_pool::run(
+        plan.entries.len(),
+        threads,
+        threads * 2,
+        |i| encode_entry(&plan.entries[i].source, &plan.entries[i].name, &path),
+        |i, encoded| {
+            let entry = &plan.entries[i];
+            let Some(encoded) = encoded else {
+                hashes.push(None);
+                return zip.add_directory(&entry.name).map_err(zip_err);
+            };
+            hashes.push(Some((encoded.size, encoded.content_hash)));
+            match &entry.source {
+                EntrySource::File { path: src, .. } => {
+                    if encoded.size != entry.size {
+                        return Err(Error::ChangedDuringBuild(src.clone()));
+                    }
+                    let mut source = Lazy::new(src);
+                    zip.add_file(&entry.name, encoded, &mut source)
+                        .map_err(|e| match e {
+                            zip_writer::ZipError::SourceChanged(_) => {
+                                Error::ChangedDuringBuild(src.clone())
+                            }
+                            e => zip_err(e),
+                        })?;
+                }
+                EntrySource::Rendered { bytes, .. } => {
+                    zip.add_file(&entry.name, encoded, &mut &bytes[..])
+                        .map_err(zip_err)?;
+                }
+                EntrySource::Directory => unreachable!("folders are not encoded"),
+            }
+            progress.advance(entry.size);
+            Ok(())
+        },
+    )?;
+    let (buffered, digests) = zip.finish().map_err(zip_err)?;
     let tmp = buffered.into_inner().map_err(|e| io_err(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io_err)?;
     progress.finish();
 
     let sha256_path = out_dir.join(format!("{}.sha256", plan.package_file));
     let sums = format!("{}  {}\n", digests.sha256, plan.package_file);
+    // The record goes first: a build killed between the renames below
+    // leaves a record that matches no package, so the next build rebuilds.
+    let _ = std::fs::remove_file(fingerprint::record_path(out_dir, &plan.package_file));
     tmp.persist(&path).map_err(|e| io_err(e.error))?;
     write_atomically(&sha256_path, sums.as_bytes())?;
-    Ok(PackageReport {
+    let report = PackageReport {
         path,
         sha256_path,
         entries: plan.entries.len(),
         size: digests.size,
         sha1: digests.sha1,
         sha256: digests.sha256,
-    })
+    };
+    fingerprint::save(
+        out_dir,
+        &fingerprint::inputs_text(plan, epoch, &hashes),
+        &report,
+    )?;
+    Ok(Outcome::Built(report))
+}
+
+/// Encodes one entry on a worker thread; `None` for folders.
+fn encode_entry(
+    source: &EntrySource,
+    name: &str,
+    package: &Path,
+) -> Result<Option<encode::EncodedEntry>, Error> {
+    match source {
+        EntrySource::Directory => Ok(None),
+        EntrySource::File { path: src, .. } => {
+            let io = |source| Error::Io {
+                path: src.clone(),
+                source,
+            };
+            let file = File::open(src).map_err(io)?;
+            encode::encode(name, file).map(Some).map_err(io)
+        }
+        EntrySource::Rendered { bytes, .. } => {
+            encode::encode(name, &bytes[..])
+                .map(Some)
+                .map_err(|source| Error::Io {
+                    path: package.to_path_buf(),
+                    source,
+                })
+        }
+    }
+}
+
+/// A file opened only when a stored entry's bytes are read again, so
+/// deflated entries cost no second open.
+struct Lazy<'a> {
+    path: &'a Path,
+    file: Option<File>,
+}
+
+impl<'a> Lazy<'a> {
+    fn new(path: &'a Path) -> Self {
+        Lazy { path, file: None }
+    }
+}
+
+impl std::io::Read for Lazy<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.file.is_none() {
+            self.file = Some(File::open(self.path)?);
+        }
+        self.file.as_mut().expect("opened above").read(buf)
+    }
 }
 
 /// Removes temporary files a killed earlier build of the same package left

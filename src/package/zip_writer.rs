@@ -4,21 +4,17 @@
 //! the MS-DOS host and DOS attributes (0x10 folders, 0x20 files), no extra
 //! fields and no data descriptors (`shared/fixtures/msdeploy/zip-entries.tsv`);
 //! we want exactly that and nothing the library adds on its own, and we want
-//! to write entries that were compressed beforehand (in parallel, later).
-//! Each entry is compressed into a spool first, so its local header carries
-//! the real CRC and sizes; the output is written front to back, never
-//! seeked, and hashed while it is written.
+//! to write entries that were encoded beforehand, on other threads
+//! ([`super::encode`]). So every local header carries the real CRC and
+//! sizes; the output is written front to back, never seeked, and hashed
+//! while it is written.
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
-use tempfile::SpooledTempFile;
 
-/// Entries kept in memory up to this size while compressing, then spilled to disk.
-const SPOOL_IN_MEMORY: usize = 8 << 20;
+use super::encode::{EncodedEntry, Method};
 const VERSION: u16 = 20; // 2.0: deflate, folders; host 0 = MS-DOS
 const FLAG_UTF8: u16 = 0x0800;
 const METHOD_STORED: u16 = 0;
@@ -37,59 +33,8 @@ pub enum ZipError {
     TooLarge,
     #[error("the package would hold more than 65,535 entries, which needs ZIP64")]
     TooManyEntries,
-}
-
-/// A compressed entry ready to be written.
-pub struct CompressedEntry {
-    crc32: u32,
-    size: u64,
-    compressed_size: u64,
-    method: u16,
-    data: SpooledTempFile,
-}
-
-/// Compresses `reader` (deflate, level 6); stores it instead when deflate
-/// does not make it smaller.
-pub fn compress(mut reader: impl Read) -> io::Result<CompressedEntry> {
-    let mut stored = SpooledTempFile::new(SPOOL_IN_MEMORY);
-    let mut deflater =
-        DeflateEncoder::new(SpooledTempFile::new(SPOOL_IN_MEMORY), Compression::new(6));
-    let mut crc = crc32fast::Hasher::new();
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        crc.update(&buf[..n]);
-        deflater.write_all(&buf[..n])?;
-        stored.write_all(&buf[..n])?;
-        size += n as u64;
-    }
-    let mut deflated = deflater.finish()?;
-    let deflated_size = deflated.seek(SeekFrom::End(0))?;
-    let (method, mut data, compressed_size) = if deflated_size < size {
-        (METHOD_DEFLATED, deflated, deflated_size)
-    } else {
-        (METHOD_STORED, stored, size)
-    };
-    data.seek(SeekFrom::Start(0))?;
-    Ok(CompressedEntry {
-        crc32: crc.finalize(),
-        size,
-        compressed_size,
-        method,
-        data,
-    })
-}
-
-impl CompressedEntry {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
+    #[error("`{0}` changed while it was being packaged")]
+    SourceChanged(String),
 }
 
 struct CentralRecord {
@@ -155,18 +100,50 @@ impl<W: Write> ZipWriter<W> {
         Ok(())
     }
 
-    /// A file entry with data compressed by [`compress`].
-    pub fn add_file(&mut self, name: &str, mut entry: CompressedEntry) -> Result<(), ZipError> {
+    /// A file entry encoded by [`super::encode::encode`]. A stored entry's
+    /// bytes are read from `source` (the same bytes again) and checked
+    /// against the CRC and size found when it was encoded.
+    pub fn add_file(
+        &mut self,
+        name: &str,
+        entry: EncodedEntry,
+        source: &mut dyn Read,
+    ) -> Result<(), ZipError> {
         let size = u32::try_from(entry.size).map_err(|_| ZipError::TooLarge)?;
         let csize = u32::try_from(entry.compressed_size).map_err(|_| ZipError::TooLarge)?;
-        self.add_record(name, entry.method, entry.crc32, csize, size, ATTR_ARCHIVE)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = entry.data.read(&mut buf)?;
-            if n == 0 {
-                break;
+        let method = match entry.method {
+            Method::Stored => METHOD_STORED,
+            Method::Deflated => METHOD_DEFLATED,
+        };
+        self.add_record(name, method, entry.crc32, csize, size, ATTR_ARCHIVE)?;
+        let mut buf = vec![0u8; 128 * 1024];
+        match entry.deflated {
+            Some(mut data) => loop {
+                let n = data.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                self.emit(&buf[..n])?;
+            },
+            None => {
+                let mut crc = crc32fast::Hasher::new();
+                let mut copied = 0u64;
+                loop {
+                    let n = source.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    copied += n as u64;
+                    if copied > entry.size {
+                        return Err(ZipError::SourceChanged(name.to_string()));
+                    }
+                    crc.update(&buf[..n]);
+                    self.emit(&buf[..n])?;
+                }
+                if copied != entry.size || crc.finalize() != entry.crc32 {
+                    return Err(ZipError::SourceChanged(name.to_string()));
+                }
             }
-            self.emit(&buf[..n])?;
         }
         Ok(())
     }
@@ -283,7 +260,8 @@ mod tests {
             if name.ends_with('/') {
                 w.add_directory(name).unwrap();
             } else {
-                w.add_file(name, compress(*data).unwrap()).unwrap();
+                let encoded = super::super::encode::encode(name, *data).unwrap();
+                w.add_file(name, encoded, &mut &data[..]).unwrap();
             }
         }
         w.finish().unwrap()
@@ -296,12 +274,13 @@ mod tests {
             ("App/", b""),
             ("App/a.txt", &text),
             ("App/rand.bin", &[0x8f, 0x13, 0x77]),
+            ("App/lib.whl", &text),
             ("App/\u{e9}t\u{e9}.txt", b"x"),
         ]);
         assert_eq!(digests.size, bytes.len() as u64);
         assert_eq!(digests.sha256, hex(&Sha256::digest(&bytes)));
         let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
-        assert_eq!(archive.len(), 4);
+        assert_eq!(archive.len(), 5);
         let mut a = archive.by_name("App/a.txt").unwrap();
         assert_eq!(a.compression(), zip::CompressionMethod::Deflated);
         assert!(a.extra_data().is_none_or(|e| e.is_empty()));
@@ -313,6 +292,12 @@ mod tests {
         let stored = archive.by_name("App/rand.bin").unwrap();
         assert_eq!(stored.compression(), zip::CompressionMethod::Stored);
         drop(stored);
+        let mut wheel = archive.by_name("App/lib.whl").unwrap();
+        assert_eq!(wheel.compression(), zip::CompressionMethod::Stored);
+        let mut out = Vec::new();
+        wheel.read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
+        drop(wheel);
         assert!(archive.by_name("App/\u{e9}t\u{e9}.txt").is_ok());
         assert!(archive.by_name("App/").unwrap().is_dir());
         drop(archive);
@@ -355,5 +340,20 @@ mod tests {
     fn same_input_same_bytes() {
         let entries: &[(&str, &[u8])] = &[("a/", b""), ("a/b", b"bbbb")];
         assert_eq!(build(entries).0, build(entries).0);
+    }
+}
+
+#[cfg(test)]
+mod changed_source {
+    use super::*;
+
+    #[test]
+    fn a_stored_source_that_changed_since_encoding_is_an_error() {
+        let data = b"abc".repeat(10);
+        let entry = super::super::encode::encode("x.zip", &data[..]).unwrap();
+        let mut w = ZipWriter::new(Vec::new(), (0, 0x21));
+        let other = b"abd".repeat(10);
+        let err = w.add_file("x.zip", entry, &mut &other[..]).unwrap_err();
+        assert!(matches!(err, ZipError::SourceChanged(_)), "{err}");
     }
 }

@@ -1,0 +1,164 @@
+//! Work on items in parallel, consume the results in item order.
+//!
+//! Workers take the next item as soon as they are free, but never run more
+//! than `window` items ahead of the consumer, so at most `window` results
+//! (each a bounded spool, see [`super::encode`]) wait in memory at once:
+//! memory grows with the number of threads, not with the package. The
+//! consumer (the zip writer) sees results in exactly the order of the items,
+//! so the output does not depend on thread count or scheduling.
+
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex};
+
+struct State<T, E> {
+    next_to_start: usize,
+    next_to_consume: usize,
+    ready: BTreeMap<usize, Result<T, E>>,
+    stop: bool,
+}
+
+/// The number of worker threads to use: `requested`, else the machine's.
+pub fn threads(requested: Option<usize>) -> usize {
+    requested
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs `work(i)` for `i` in `0..count` on `workers` threads and passes each
+/// result to `consume(i, result)` in order of `i`, on the calling thread.
+/// The first error (from either) stops the rest and is returned.
+pub fn run<T, E>(
+    count: usize,
+    workers: usize,
+    window: usize,
+    work: impl Fn(usize) -> Result<T, E> + Sync,
+    mut consume: impl FnMut(usize, T) -> Result<(), E>,
+) -> Result<(), E>
+where
+    T: Send,
+    E: Send,
+{
+    let window = window.max(1);
+    let state = Mutex::new(State {
+        next_to_start: 0,
+        next_to_consume: 0,
+        ready: BTreeMap::new(),
+        stop: false,
+    });
+    let changed = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut s = lock();
+                        while !s.stop
+                            && s.next_to_start < count
+                            && s.next_to_start >= s.next_to_consume + window
+                        {
+                            s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+                        }
+                        if s.stop || s.next_to_start >= count {
+                            return;
+                        }
+                        s.next_to_start += 1;
+                        s.next_to_start - 1
+                    };
+                    let result = work(i);
+                    let mut s = lock();
+                    s.ready.insert(i, result);
+                    changed.notify_all();
+                }
+            });
+        }
+        let stop = |error: E| {
+            lock().stop = true;
+            changed.notify_all();
+            Err(error)
+        };
+        for i in 0..count {
+            let result = {
+                let mut s = lock();
+                loop {
+                    if let Some(r) = s.ready.remove(&i) {
+                        s.next_to_consume = i + 1;
+                        changed.notify_all();
+                        break r;
+                    }
+                    s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+                }
+            };
+            match result {
+                Ok(value) => {
+                    if let Err(e) = consume(i, value) {
+                        return stop(e);
+                    }
+                }
+                Err(e) => return stop(e),
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn results_arrive_in_order_and_never_too_far_ahead() {
+        let in_flight = AtomicUsize::new(0);
+        let max_seen = AtomicUsize::new(0);
+        let consumed = AtomicUsize::new(0);
+        let mut order = Vec::new();
+        run(
+            200,
+            4,
+            3,
+            |i| {
+                // Items started but not consumed yet stay within the window.
+                let ahead = i + 1 - consumed.load(Ordering::SeqCst);
+                max_seen.fetch_max(ahead, Ordering::SeqCst);
+                in_flight.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_micros((i as u64 * 37) % 300));
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, ()>(i * 2)
+            },
+            |i, v| {
+                assert_eq!(v, i * 2);
+                order.push(i);
+                consumed.store(i + 1, Ordering::SeqCst);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(order, (0..200).collect::<Vec<_>>());
+        // The window, plus the one result the consumer holds.
+        assert!(max_seen.load(Ordering::SeqCst) <= 3 + 1, "{max_seen:?}");
+    }
+
+    #[test]
+    fn the_first_error_stops_the_run() {
+        let started = AtomicUsize::new(0);
+        let err = run(
+            1000,
+            2,
+            4,
+            |i| {
+                started.fetch_add(1, Ordering::SeqCst);
+                if i == 10 { Err(i) } else { Ok(i) }
+            },
+            |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert_eq!(err, 10);
+        assert!(started.load(Ordering::SeqCst) < 100);
+        let err = run(5, 2, 2, Ok::<usize, usize>, |i, _| {
+            if i == 3 { Err(99) } else { Ok(()) }
+        })
+        .unwrap_err();
+        assert_eq!(err, 99);
+    }
+}

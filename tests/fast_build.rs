@@ -1,0 +1,213 @@
+//! Issue #6: parallel encoding gives the same bytes at any thread count,
+//! already-compressed content is stored, and a rebuild with nothing changed
+//! leaves the package alone while any changed byte rebuilds it.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+const MANIFEST: &str = r#"
+[app]
+name = "Big"
+version = "1.0"
+
+[[parameters]]
+name = "Greeting"
+default = "hello"
+entries = [{ kind = "text-file", scope = '\\app\.py$', match = "__greeting__" }]
+"#;
+
+/// Deterministic noise (xorshift), incompressible.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A project with a few hundred files of mixed content.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("iiswsgi.toml"), MANIFEST).unwrap();
+    std::fs::write(root.join("app.py"), "GREETING = '__greeting__'\n").unwrap();
+    for i in 0..300 {
+        let sub = root.join(format!("pkg{}", i % 7));
+        std::fs::create_dir_all(&sub).unwrap();
+        let text = format!("def f{i}(x):\n    return x * {i}\n").repeat(50 + i);
+        std::fs::write(sub.join(format!("m{i}.py")), text).unwrap();
+        if i % 25 == 0 {
+            std::fs::write(sub.join(format!("blob{i}.bin")), noise(i as u64, 200_000)).unwrap();
+            std::fs::write(
+                sub.join(format!("lib{i}-1.0-py3-none-any.whl")),
+                b"not really a wheel, but compressible ".repeat(500),
+            )
+            .unwrap();
+        }
+    }
+    dir
+}
+
+fn build(dir: &Path, args: &[&str]) -> String {
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir)
+        .arg("build")
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .assert()
+        .success();
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+fn zip(dir: &Path) -> PathBuf {
+    dir.join("dist/Big-1.0.msdeploy.zip")
+}
+
+#[test]
+fn the_package_is_the_same_at_any_thread_count() {
+    let dir = project();
+    build(dir.path(), &["--jobs", "1"]);
+    let one = std::fs::read(zip(dir.path())).unwrap();
+    for jobs in ["2", "7"] {
+        build(dir.path(), &["--jobs", jobs, "--force"]);
+        assert!(
+            one == std::fs::read(zip(dir.path())).unwrap(),
+            "--jobs {jobs}"
+        );
+    }
+}
+
+#[test]
+fn compressed_and_incompressible_content_is_stored_the_rest_deflated() {
+    let dir = project();
+    build(dir.path(), &[]);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip(dir.path())).unwrap()).unwrap();
+    let mut seen = [0; 3];
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        if f.is_dir() {
+            continue;
+        }
+        let name = f.name().to_string();
+        if !name.starts_with("Big/pkg") {
+            continue; // a few small documents, stored when deflate does not shrink them
+        }
+        let expected = if name.ends_with(".whl") || name.ends_with(".bin") {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        assert_eq!(f.compression(), expected, "{name}");
+        seen[usize::from(name.ends_with(".whl")) + 2 * usize::from(name.ends_with(".bin"))] += 1;
+        // And every entry reads back to its source.
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if let Some(rel) = name.strip_prefix("Big/")
+            && rel != "web.config"
+            && rel != "iis_install.stamp"
+            && !rel.ends_with('/')
+            && dir.path().join(rel).is_file()
+        {
+            assert!(
+                bytes == std::fs::read(dir.path().join(rel)).unwrap(),
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(seen[1], 12, "wheels");
+    assert_eq!(seen[2], 12, "noise");
+}
+
+#[test]
+fn a_rebuild_with_nothing_changed_leaves_the_package_alone() {
+    let dir = project();
+    assert!(build(dir.path(), &[]).contains("Built"));
+    let modified = std::fs::metadata(zip(dir.path()))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let stderr = build(dir.path(), &[]);
+    assert!(stderr.contains("Fresh"), "{stderr}");
+    assert!(stderr.contains("up to date"), "{stderr}");
+    assert_eq!(
+        std::fs::metadata(zip(dir.path()))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified,
+        "not rewritten"
+    );
+    assert!(build(dir.path(), &["--force"]).contains("Built"));
+    assert!(build(dir.path(), &[]).contains("Fresh"));
+}
+
+/// Each change, made after a build, makes the next build rebuild.
+#[test]
+fn any_change_rebuilds() {
+    let dir = project();
+    let root = dir.path();
+    build(root, &[]);
+    let rebuilt = |what: &str, args: &[&str]| {
+        let stderr = build(root, args);
+        assert!(stderr.contains("Built"), "{what}: {stderr}");
+        assert!(build(root, args).contains("Fresh"), "{what}: settles");
+    };
+
+    // One byte, same size, and the old modification time put back.
+    let file = root.join("pkg3/m10.py");
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[7] ^= 0x20;
+    std::fs::write(&file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    rebuilt("a changed byte with the same size and mtime", &[]);
+
+    std::fs::write(root.join("pkg0/new.py"), "x = 1\n").unwrap();
+    rebuilt("a new file", &[]);
+    std::fs::remove_file(root.join("pkg0/new.py")).unwrap();
+    rebuilt("a removed file", &[]);
+
+    let manifest = MANIFEST.replace("default = \"hello\"", "default = \"hi\"");
+    std::fs::write(root.join("iiswsgi.toml"), manifest).unwrap();
+    rebuilt("a rendered document (Parameters.xml)", &[]);
+
+    let stderr = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(root)
+        .arg("build")
+        .env("SOURCE_DATE_EPOCH", "1700000002")
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&stderr.get_output().stderr).contains("Built"),
+        "epoch"
+    );
+    build(root, &[]);
+
+    std::fs::write(
+        root.join("dist/Big-1.0.msdeploy.zip.sha256"),
+        "0000  Big-1.0.msdeploy.zip\n",
+    )
+    .unwrap();
+    rebuilt("a tampered .sha256", &[]);
+    std::fs::remove_file(zip(root)).unwrap();
+    rebuilt("a deleted package", &[]);
+    let mut z = std::fs::read(zip(root)).unwrap();
+    z[40] ^= 1;
+    std::fs::write(zip(root), z).unwrap();
+    rebuilt("an edited package", &[]);
+}
