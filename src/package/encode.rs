@@ -8,8 +8,10 @@
 //! so the package is the same whatever the number of threads:
 //!
 //! 1. Names ending in an extension of already-compressed formats
-//!    ([`STORED_EXTENSIONS`]: wheels, archives, images, fonts, media) are
-//!    stored without trying.
+//!    ([`STORED_EXTENSIONS`]: compressed archives, images, fonts, media) are
+//!    stored without trying. Zip-based containers (wheels, eggs, jars) are
+//!    not on the list: their local headers and stored members still deflate
+//!    by about 6%, which the benchmark's wheels showed.
 //! 2. Otherwise, for entries larger than [`SAMPLE`] bytes, the first
 //!    [`SAMPLE`] bytes are deflated on their own; if that saves less than 3%,
 //!    the entry is stored (random or encrypted data, unknown archives).
@@ -34,9 +36,8 @@ const LEVEL: u32 = 6;
 /// Extensions of formats that are compressed already; deflating them again
 /// costs time and gains nothing.
 pub const STORED_EXTENSIONS: &[&str] = &[
-    "7z", "avif", "br", "bz2", "docx", "egg", "eot", "gif", "gz", "jar", "jpeg", "jpg", "lz",
-    "lzma", "mp3", "mp4", "nupkg", "ogg", "pdf", "png", "pptx", "tbz", "tgz", "txz", "war", "webm",
-    "webp", "whl", "woff", "woff2", "xlsx", "xz", "zip", "zst",
+    "7z", "avif", "br", "bz2", "gif", "gz", "jpeg", "jpg", "lz", "lzma", "mp3", "mp4", "ogg",
+    "png", "tbz", "tgz", "txz", "webm", "webp", "woff", "woff2", "xz", "zst",
 ];
 
 /// How an entry is stored in the zip.
@@ -181,11 +182,12 @@ mod tests {
     #[test]
     fn compressed_formats_are_stored_by_name() {
         let text = b"import os\n".repeat(1000);
-        let e = encode("App/lib/django-5.0-py3-none-any.WHL", &text[..]).unwrap();
+        let e = encode("App/static/logo.PNG", &text[..]).unwrap();
         assert_eq!(e.method, Method::Stored);
         assert_eq!(e.compressed_size, e.size);
         assert!(e.deflated.is_none());
         assert!(store_by_name("a/b.tar.gz"));
+        assert!(!store_by_name("a/django-5.0-py3-none-any.whl"));
         assert!(!store_by_name("a/.png"), "a dot file is not a PNG");
         assert!(!store_by_name("a/zip"));
         let e = encode("App/views.py", &text[..]).unwrap();
