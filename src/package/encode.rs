@@ -72,11 +72,29 @@ pub fn store_by_name(name: &str) -> bool {
 }
 
 /// Reads `reader` to the end and encodes it as entry `name`.
-pub fn encode(name: &str, mut reader: impl Read) -> io::Result<EncodedEntry> {
+pub fn encode(name: &str, reader: impl Read) -> io::Result<EncodedEntry> {
+    with_buffer(|buf| encode_with(name, reader, buf))
+}
+
+/// Runs `f` with this thread's read buffer: allocating and zeroing 128 KiB
+/// per file cost more than hashing a typical small file.
+fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() < READ_CHUNK {
+            b.resize(READ_CHUNK, 0);
+        }
+        f(&mut b[..READ_CHUNK])
+    })
+}
+
+fn encode_with(name: &str, mut reader: impl Read, buf: &mut [u8]) -> io::Result<EncodedEntry> {
     let mut crc = crc32fast::Hasher::new();
     let mut hash = Xxh3::new();
     let mut size = 0u64;
-    let mut buf = vec![0u8; READ_CHUNK];
     let mut deflater = (!store_by_name(name)).then(|| {
         DeflateEncoder::new(
             SpooledTempFile::new(SPOOL_IN_MEMORY),
@@ -85,7 +103,7 @@ pub fn encode(name: &str, mut reader: impl Read) -> io::Result<EncodedEntry> {
     });
     let mut sampled = false;
     loop {
-        let n = read_full(&mut reader, &mut buf)?;
+        let n = read_full(&mut reader, buf)?;
         if n == 0 {
             break;
         }
@@ -126,17 +144,18 @@ pub fn encode(name: &str, mut reader: impl Read) -> io::Result<EncodedEntry> {
 
 /// Only the content hash of `reader` (for the no-op rebuild check).
 pub fn content_hash(mut reader: impl Read) -> io::Result<(u64, u128)> {
-    let mut hash = Xxh3::new();
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut size = 0u64;
-    loop {
-        let n = read_full(&mut reader, &mut buf)?;
-        if n == 0 {
-            return Ok((size, hash.digest128()));
+    with_buffer(|buf| {
+        let mut hash = Xxh3::new();
+        let mut size = 0u64;
+        loop {
+            let n = read_full(&mut reader, buf)?;
+            if n == 0 {
+                return Ok((size, hash.digest128()));
+            }
+            hash.update(&buf[..n]);
+            size += n as u64;
         }
-        hash.update(&buf[..n]);
-        size += n as u64;
-    }
+    })
 }
 
 /// Whether deflating `sample` saves at least 3%.

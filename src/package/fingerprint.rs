@@ -108,28 +108,37 @@ pub fn up_to_date(
     Ok((inputs_text(plan, epoch, &hashes) == recorded_inputs).then_some(report))
 }
 
-/// Size and content hash of every entry, in parallel.
+/// Size and content hash of every entry, in parallel, in batches (most
+/// entries are small files; one hand-off per file would cost more in
+/// thread wake-ups than the hashing).
 fn hash_inputs(plan: &BuildPlan, threads: usize) -> Result<Vec<Option<(u64, u128)>>, Error> {
-    let mut hashes = Vec::with_capacity(plan.entries.len());
+    const BATCH: usize = 256;
+    let entries = &plan.entries;
+    let mut hashes = Vec::with_capacity(entries.len());
     ordered_pool::run(
-        plan.entries.len(),
+        entries.len().div_ceil(BATCH),
         threads,
-        threads * 4,
-        |i| match &plan.entries[i].source {
-            EntrySource::Directory => Ok(None),
-            EntrySource::File { path, .. } => File::open(path)
-                .and_then(encode::content_hash)
-                .map(Some)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                }),
-            EntrySource::Rendered { bytes, .. } => Ok(Some(
-                encode::content_hash(&bytes[..]).expect("reading memory cannot fail"),
-            )),
+        threads * 2,
+        |batch| {
+            entries[batch * BATCH..((batch + 1) * BATCH).min(entries.len())]
+                .iter()
+                .map(|entry| match &entry.source {
+                    EntrySource::Directory => Ok(None),
+                    EntrySource::File { path, .. } => File::open(path)
+                        .and_then(encode::content_hash)
+                        .map(Some)
+                        .map_err(|source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        }),
+                    EntrySource::Rendered { bytes, .. } => Ok(Some(
+                        encode::content_hash(&bytes[..]).expect("reading memory cannot fail"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, Error>>()
         },
-        |_, h| {
-            hashes.push(h);
+        |_, batch| {
+            hashes.extend(batch);
             Ok(())
         },
     )?;
