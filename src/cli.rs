@@ -55,6 +55,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Write the WebPI feed (dist/<name>.webpi.xml) for the built packages
     Feed(FeedArgs),
+    /// Upload packages and checksums, verify them, then upload the feed
+    Publish(PublishArgs),
     /// List a package's entries and decode its provider options
     Inspect(InspectArgs),
     /// Print the JSON Schema of iiswsgi.toml (for editor completion)
@@ -97,6 +99,23 @@ pub struct FeedArgs {
     /// Update this project's entries in an existing feed, keeping all others
     #[arg(long, value_name = "FEED")]
     pub merge: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// file://DIR, http(s)://HOST/PATH (WebDAV PUT), s3://BUCKET/PREFIX or az://CONTAINER/PREFIX
+    /// (default: [publish] target)
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Print what would be uploaded where, with sizes and hashes; touch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace packages already published with other bytes
+    #[arg(long)]
+    pub force: bool,
+    /// Where the built packages are (default: each app's dist/)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

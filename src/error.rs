@@ -109,6 +109,10 @@ pub enum Error {
     )]
     StalePackage { path: PathBuf, why: String },
 
+    #[error("publishing to {target}: {message}")]
+    #[diagnostic(code(iiswsgi::publish))]
+    Publish { target: String, message: String },
+
     #[error("cannot merge into {}: {message}", path.display())]
     #[diagnostic(
         code(iiswsgi::merge),

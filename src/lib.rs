@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod msdeploy;
 pub mod package;
 pub mod plan;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod schema;

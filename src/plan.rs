@@ -186,16 +186,25 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
         return Ok(None);
     };
     let at = KeyPath::root().key("gateway");
-    let Some(path) = &g.path else {
-        return Err(project
-            .error_at(
-                &at.key("url"),
-                "downloading the gateway from `url` is not supported yet",
-            )
-            .with_help("download it once and set `path` to the file")
-            .into());
+    let (source, path) = match (&g.path, &g.url, &g.sha256) {
+        (Some(path), _, _) => (project.root.join(path), path.clone()),
+        (None, Some(url), Some(sha256)) => {
+            let cached = gateway::download::fetch(url, sha256).map_err(|e| {
+                let key = match e {
+                    gateway::download::DownloadError::Mismatch { .. } => "sha256",
+                    _ => "url",
+                };
+                project
+                    .error_at(&at.key(key), format!("cannot use the gateway: {e}"))
+                    .with_help(match key {
+                        "sha256" => "check `url` and `sha256`; nothing was cached or bundled",
+                        _ => "check the URL and the network; once downloaded, builds use the cache",
+                    })
+            })?;
+            (cached, PathBuf::from(url))
+        }
+        _ => unreachable!("validation requires `path`, or `url` with `sha256`"),
     };
-    let source = project.root.join(path);
     let bytes = std::fs::read(&source).map_err(|e| {
         project
             .error_at(

@@ -203,6 +203,70 @@ impl Reporter {
         }
     }
 
+    /// One object `publish` settled.
+    pub fn published(&self, object: &crate::publish::ObjectReport) {
+        match self.format {
+            MessageFormat::Json => self.json(json!({
+                "reason": "published",
+                "location": object.location,
+                "action": object.action,
+                "size": object.size,
+                "sha256": object.sha256,
+            })),
+            MessageFormat::Human => {
+                let verb = match object.action {
+                    "uploaded" => "Uploaded",
+                    "replaced" => "Replaced",
+                    "skipped" => "Unchanged",
+                    _ => "Would upload",
+                };
+                self.status(
+                    verb,
+                    &format!(
+                        "{} ({} bytes, sha256 {})",
+                        object.location, object.size, object.sha256
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The closing line of `publish`.
+    pub fn publish_summary(&self, objects: &[crate::publish::ObjectReport]) {
+        let count = |action: &str| objects.iter().filter(|o| o.action == action).count();
+        let line = format!(
+            "{} uploaded, {} replaced, {} unchanged{}",
+            count("uploaded"),
+            count("replaced"),
+            count("skipped"),
+            match count("would upload") {
+                0 => String::new(),
+                n => format!(", {n} would be uploaded (dry run)"),
+            }
+        );
+        match self.format {
+            MessageFormat::Json => {
+                self.json(json!({"reason": "publish-finished", "summary": line}))
+            }
+            MessageFormat::Human => self.status("Published", &line),
+        }
+    }
+
+    /// A spinner on a terminal's stderr while uploads run; hidden otherwise.
+    pub fn spinner(&self) -> indicatif::ProgressBar {
+        if self.format == MessageFormat::Human
+            && self.verbosity >= Verbosity::Normal
+            && std::io::stderr().is_terminal()
+        {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message("publishing");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        }
+    }
+
     /// An error, as a JSON diagnostic (human errors are rendered by miette in main).
     pub fn json_error(&self, error: &crate::Error) {
         if let crate::Error::Config(config) = error {

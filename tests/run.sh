@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone, with nothing installed by hand:
-# installs what the tests use (unzip, xmllint, a Python venv with the
-# independent NRBF parser), checks formatting and lints, then runs every test.
+# installs what the tests use (unzip, xmllint; a Python venv with the
+# independent NRBF parser, wsgidav (WebDAV), moto (S3) and Microsoft's blob
+# SDK; Azurite from npm), checks formatting and lints, then runs every test.
+# The tests start the servers themselves, on 127.0.0.1.
 # With CI=true a missing prerequisite fails the tests instead of skipping them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ missing=()
 command -v unzip >/dev/null || missing+=(unzip)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "tests/run.sh: installing ${missing[*]}" >&2
@@ -24,6 +27,9 @@ if [ ! -x tests/.venv/bin/python ]; then
   python3 -m venv tests/.venv
 fi
 tests/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+if [ ! -x tests/node_modules/.bin/azurite-blob ]; then
+  npm install --prefix tests --no-save --no-audit --no-fund --silent azurite@3.37.0
+fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings

@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod feed;
 mod inspect;
+mod publish;
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Check => check::run(&load(cli)?, &reporter),
         Command::Build(args) => build::run(&load(cli)?, args, &reporter),
         Command::Feed(args) => feed::run(&load(cli)?, args, &reporter),
+        Command::Publish(args) => publish::run(&load(cli)?, args, &reporter),
         Command::Inspect(args) => inspect::run(&args.path, &reporter),
         Command::Schema => {
             print!("{}", crate::schema::manifest_schema());

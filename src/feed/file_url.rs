@@ -28,7 +28,11 @@ pub fn file_url(path: &Path) -> String {
 
 /// The path a `file://` URL names, for checking that `--local` URLs resolve.
 pub fn path_of(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("file://")?;
+    Some(percent_decode(url.strip_prefix("file://")?)?.into())
+}
+
+/// `%XX` escapes decoded; `None` for a broken escape or non-UTF-8 result.
+pub fn percent_decode(rest: &str) -> Option<String> {
     let bytes = rest.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -42,7 +46,7 @@ pub fn path_of(url: &str) -> Option<std::path::PathBuf> {
             i += 1;
         }
     }
-    Some(String::from_utf8(out).ok()?.into())
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! CPU, would only fail on the server when IIS starts the app; the PE header
 //! tells us at build time.
 
+pub mod download;
+
 use crate::manifest::model::Arch;
 
 /// What a PE header says about a file.

@@ -132,3 +132,70 @@ pub fn xmllint_schema(schema: &Path, xml: &Path) -> Option<Result<(), String>> {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     })
 }
+
+/// A server process on 127.0.0.1 for the duration of a test.
+pub struct Server {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `cmd` (already told to listen on `port`) and waits until the port
+/// accepts connections.
+pub fn start_server(mut cmd: std::process::Command, port: u16, dir: tempfile::TempDir) -> Server {
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let server = Server { child, port, dir };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{cmd:?} did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server
+}
+
+/// A program installed into tests/.venv/bin by tests/run.sh.
+pub fn venv_tool(name: &str) -> Option<PathBuf> {
+    let path = repo(&format!("tests/.venv/bin/{name}"));
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        !ci(),
+        "tests/.venv/bin/{name} is missing: tests/run.sh installs it"
+    );
+    eprintln!("SKIPPED: tests/.venv/bin/{name} is missing; run tests/run.sh");
+    None
+}

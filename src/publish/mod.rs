@@ -1,0 +1,341 @@
+//! `iiswsgi publish`: packages, their checksums and the feed, uploaded so
+//! that a feed never points at something missing and a re-run is safe.
+//!
+//! ```text
+//! Loaded ─▶ upload plan (keys from the feed's URLs) ─▶ packages + .sha256
+//!        ─▶ verify (size and SHA-256 of what the server now serves) ─▶ feed
+//! ```
+//!
+//! Packages are immutable once published: one that exists with the same
+//! SHA-256 is skipped, one with other bytes under the same name is refused
+//! unless `--force`. The feed changes with every release and is replaced.
+
+pub mod redact;
+pub mod target;
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use object_store::{ObjectStoreExt, PutPayload};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::feed::{FeedRequest, PackageFacts};
+use crate::manifest::{KeyPath, Loaded};
+use crate::package::zip_writer::hex;
+
+/// What `publish` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct PublishRequest {
+    /// Overrides `[publish] target`.
+    pub target: Option<String>,
+    pub dry_run: bool,
+    /// Replace published packages whose bytes differ.
+    pub force: bool,
+    /// Where the built packages are (default: each app's `dist/`).
+    pub packages_dir: Option<PathBuf>,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectReport {
+    /// Where it is, as shown to users.
+    pub location: String,
+    pub size: u64,
+    pub sha256: String,
+    /// `uploaded`, `skipped` (already there, same bytes), `replaced`
+    /// (`--force`), or `would upload` (`--dry-run`).
+    pub action: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Package,
+    Checksum,
+    Feed,
+}
+
+/// One object to put.
+#[derive(Debug, Clone)]
+struct Item {
+    key: String,
+    bytes: Bytes,
+    sha256: String,
+    kind: Kind,
+}
+
+/// Publishes every app's package and checksum, verifies them, then the feed.
+/// `on_object` hears about each object as soon as it is settled.
+pub fn run(
+    loaded: &Loaded,
+    request: &PublishRequest,
+    timestamp: i64,
+    on_object: &mut dyn FnMut(&ObjectReport),
+) -> Result<Vec<ObjectReport>, Error> {
+    let root = &loaded.root;
+    let target_url = match (&request.target, &root.manifest.publish) {
+        (Some(t), _) => t.clone(),
+        (None, Some(p)) => p.target.clone(),
+        (None, None) => {
+            return Err(root
+                .error_at(&KeyPath::root(), "no publish target")
+                .with_help("set [publish] target = \"s3://bucket/prefix\" (or file://, http(s)://, az://), or pass --target")
+                .into());
+        }
+    };
+    let items = plan(loaded, request, timestamp, &target_url)?;
+    let mut reports = Vec::new();
+    if request.dry_run {
+        for item in &items {
+            let report = ObjectReport {
+                location: format!("{}/{}", target_url.trim_end_matches('/'), item.key),
+                size: item.bytes.len() as u64,
+                sha256: item.sha256.clone(),
+                action: "would upload",
+            };
+            on_object(&report);
+            reports.push(report);
+        }
+        return Ok(reports);
+    }
+    let fail = |message: String| Error::Publish {
+        target: redact::redact(&target_url),
+        message: redact::redact(&message),
+    };
+    let target = target::open(&target_url).map_err(&fail)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    runtime.block_on(async {
+        let (artifacts, feed): (Vec<&Item>, Vec<&Item>) =
+            items.iter().partition(|i| i.kind != Kind::Feed);
+        for item in &artifacts {
+            let action = put_once(&target, item, request.force)
+                .await
+                .map_err(&fail)?;
+            let report = ObjectReport {
+                location: target.describe(&item.key),
+                size: item.bytes.len() as u64,
+                sha256: item.sha256.clone(),
+                action,
+            };
+            on_object(&report);
+            reports.push(report);
+        }
+        // What the server serves now must be what we built, before a feed
+        // points at it.
+        for item in artifacts.iter().filter(|i| i.kind == Kind::Package) {
+            verify(&target, item).await.map_err(&fail)?;
+        }
+        for item in feed {
+            let action = put_feed(&target, item).await.map_err(&fail)?;
+            let report = ObjectReport {
+                location: target.describe(&item.key),
+                size: item.bytes.len() as u64,
+                sha256: item.sha256.clone(),
+                action,
+            };
+            on_object(&report);
+            reports.push(report);
+        }
+        Ok::<_, Error>(())
+    })?;
+    Ok(reports)
+}
+
+/// The objects to put, in order: each package and its `.sha256`, then the
+/// feed. Keys follow the feed: a package goes where its URL in the feed
+/// says, relative to the feed's own folder.
+fn plan(
+    loaded: &Loaded,
+    request: &PublishRequest,
+    timestamp: i64,
+    target_url: &str,
+) -> Result<Vec<Item>, Error> {
+    let root = &loaded.root;
+    let mut items = Vec::new();
+    let mut add_package = |key: String, facts: &PackageFacts| -> Result<(), Error> {
+        let bytes = std::fs::read(&facts.path).map_err(|source| Error::Io {
+            path: facts.path.clone(),
+            source,
+        })?;
+        let sums = format!("{}  {}\n", facts.sha256, facts.file_name);
+        items.push(Item {
+            key: format!("{key}.sha256"),
+            sha256: hex(&Sha256::digest(sums.as_bytes())),
+            bytes: Bytes::from(sums),
+            kind: Kind::Checksum,
+        });
+        let package = Item {
+            key,
+            bytes: Bytes::from(bytes),
+            sha256: facts.sha256.clone(),
+            kind: Kind::Package,
+        };
+        // The package first, then its checksum.
+        let at = items.len() - 1;
+        items.insert(at, package);
+        Ok(())
+    };
+    let Some(feed) = loaded.feed().filter(|f| f.url.is_some()) else {
+        for app in &loaded.apps {
+            let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
+            let dir = crate::feed::package_dir(app, request.packages_dir.as_deref());
+            let facts = crate::feed::package_facts::read(&dir, &file)?;
+            add_package(file, &facts)?;
+        }
+        return Ok(items);
+    };
+    let feed_url = feed.url.clone().unwrap_or_default();
+    let base = &feed_url[..feed_url.rfind('/').map_or(0, |i| i + 1)];
+    let feed_at = KeyPath::root().key("feed");
+    if let Some(http) = target_url
+        .strip_prefix("http://")
+        .or_else(|| target_url.strip_prefix("https://"))
+    {
+        let target_base = format!("{}/", http.trim_end_matches('/'));
+        let public = base.split_once("://").map_or(base, |(_, r)| r);
+        if public != target_base {
+            return Err(root
+                .error_at(
+                    &feed_at.key("url"),
+                    format!(
+                        "the feed says it is at {feed_url}, but publish would put it under {target_url}"
+                    ),
+                )
+                .with_help("make [feed] url point into the publish target, or publish to the feed's folder")
+                .into());
+        }
+    }
+    let report = crate::feed::write(
+        loaded,
+        &FeedRequest {
+            local: false,
+            packages_dir: request.packages_dir.clone(),
+            ..FeedRequest::default()
+        },
+        timestamp,
+    )?;
+    for entry in &report.entries {
+        let url = entry
+            .installer_url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
+        let Some(rel) = url.strip_prefix(base).filter(|r| !r.is_empty()) else {
+            return Err(root
+                .error_at(
+                    &feed_at.key("package-url"),
+                    format!(
+                        "package URL {url} is not under the feed's folder {base}, so publish cannot put it where the feed says"
+                    ),
+                )
+                .with_help("use a package-url that starts with the folder of [feed] url, e.g. \"{base}{name}/{file}\"")
+                .into());
+        };
+        let key = crate::feed::file_url::percent_decode(rel).unwrap_or_else(|| rel.to_string());
+        add_package(key, &entry.package)?;
+    }
+    let feed_bytes = std::fs::read(&report.path).map_err(|source| Error::Io {
+        path: report.path.clone(),
+        source,
+    })?;
+    items.push(Item {
+        key: feed_url[base.len()..].to_string(),
+        sha256: hex(&Sha256::digest(&feed_bytes)),
+        bytes: Bytes::from(feed_bytes),
+        kind: Kind::Feed,
+    });
+    Ok(items)
+}
+
+async fn read(target: &target::Target, key: &str) -> Result<Option<Bytes>, String> {
+    match target.store.get(&target.path(key)).await {
+        Ok(got) => got
+            .bytes()
+            .await
+            .map(Some)
+            .map_err(|e| format!("reading {}: {e}", target.describe(key))),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(format!("checking {}: {e}", target.describe(key))),
+    }
+}
+
+async fn put(target: &target::Target, item: &Item) -> Result<(), String> {
+    target
+        .store
+        .put(
+            &target.path(&item.key),
+            PutPayload::from(item.bytes.clone()),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("uploading {}: {e}", target.describe(&item.key)))
+}
+
+/// Puts a package or checksum unless the same bytes are there already.
+async fn put_once(
+    target: &target::Target,
+    item: &Item,
+    force: bool,
+) -> Result<&'static str, String> {
+    let existing = match target.store.head(&target.path(&item.key)).await {
+        Ok(meta) => Some(meta),
+        Err(object_store::Error::NotFound { .. }) => None,
+        Err(e) => return Err(format!("checking {}: {e}", target.describe(&item.key))),
+    };
+    if let Some(meta) = existing {
+        let same = meta.size == item.bytes.len() as u64
+            && match read(target, &item.key).await? {
+                Some(bytes) => hex(&Sha256::digest(&bytes)) == item.sha256,
+                None => false,
+            };
+        if same {
+            return Ok("skipped");
+        }
+        if !force {
+            return Err(format!(
+                "{} is already published with other bytes; a published version must not change (build a new version, or pass --force to replace it)",
+                target.describe(&item.key)
+            ));
+        }
+        put(target, item).await?;
+        return Ok("replaced");
+    }
+    put(target, item).await?;
+    Ok("uploaded")
+}
+
+/// Puts the feed unless it is unchanged.
+async fn put_feed(target: &target::Target, item: &Item) -> Result<&'static str, String> {
+    if read(target, &item.key)
+        .await?
+        .is_some_and(|b| b == item.bytes)
+    {
+        return Ok("skipped");
+    }
+    put(target, item).await?;
+    Ok("uploaded")
+}
+
+/// Reads a package back and checks its size and SHA-256.
+async fn verify(target: &target::Target, item: &Item) -> Result<(), String> {
+    let served = read(target, &item.key).await?.ok_or_else(|| {
+        format!(
+            "{} is missing right after upload",
+            target.describe(&item.key)
+        )
+    })?;
+    let sha256 = hex(&Sha256::digest(&served));
+    if served.len() != item.bytes.len() || sha256 != item.sha256 {
+        return Err(format!(
+            "{} does not verify: the server has {} bytes with SHA-256 {sha256}, not {} bytes with {}; the feed was not published",
+            target.describe(&item.key),
+            served.len(),
+            item.bytes.len(),
+            item.sha256
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Where `publish` puts things: a folder, a WebDAV-style HTTP server, an S3
+//! bucket or an Azure Blob container, all through `object_store`, with
+//! credentials from each ecosystem's own environment variables only.
+//!
+//! | target | credentials from |
+//! |---|---|
+//! | `file:///path` | none |
+//! | `http(s)://host/path/` | `IISWSGI_HTTP_TOKEN` (bearer) or `IISWSGI_HTTP_USER` + `IISWSGI_HTTP_PASSWORD` (basic) |
+//! | `s3://bucket/prefix` | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` (S3-compatible servers), ... |
+//! | `az://container/prefix` | `AZURE_STORAGE_ACCOUNT_NAME` + `AZURE_STORAGE_ACCOUNT_KEY` or `AZURE_STORAGE_SAS_KEY`; `AZURE_STORAGE_USE_EMULATOR` for Azurite |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::path::Path as ObjectPath;
+use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
+
+/// An opened target.
+pub struct Target {
+    pub store: Arc<dyn ObjectStore>,
+    /// Folder inside the store every key goes under.
+    pub prefix: String,
+    /// The target as shown in messages (no secrets: they are never in it).
+    pub display: String,
+    /// The URL objects are read back from, for http(s) targets.
+    pub http_base: Option<String>,
+}
+
+impl Target {
+    /// The store path of `key` (a `/`-separated path relative to the target).
+    pub fn path(&self, key: &str) -> ObjectPath {
+        if self.prefix.is_empty() {
+            ObjectPath::from(key)
+        } else {
+            ObjectPath::from(format!("{}/{key}", self.prefix))
+        }
+    }
+
+    /// Where `key` is, as shown to users.
+    pub fn describe(&self, key: &str) -> String {
+        format!("{}/{key}", self.display.trim_end_matches('/'))
+    }
+}
+
+/// Retries: transient failures only (connection errors, timeouts, 429,
+/// 5xx; object_store never retries other 4xx), exponential back-off.
+fn retry() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            base: 2.0,
+        },
+        max_retries: 4,
+        retry_timeout: Duration::from_secs(180),
+    }
+}
+
+fn client_options() -> ClientOptions {
+    ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(10))
+        .with_timeout(Duration::from_secs(300))
+        .with_allow_http(true)
+}
+
+/// Opens `target`. The error is a message for the user.
+pub fn open(target: &str) -> Result<Target, String> {
+    let (scheme, rest) = target
+        .split_once("://")
+        .ok_or_else(|| format!("`{target}` is not a URL"))?;
+    let display = target.to_string();
+    let split = |rest: &str| -> (String, String) {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        (bucket.to_string(), prefix.trim_matches('/').to_string())
+    };
+    match scheme {
+        "file" => {
+            let dir = std::path::PathBuf::from(rest);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {rest}: {e}"))?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                .map_err(|e| e.to_string())?;
+            Ok(Target {
+                store: Arc::new(store),
+                prefix: String::new(),
+                display,
+                http_base: None,
+            })
+        }
+        "http" | "https" => {
+            let base = target.trim_end_matches('/').to_string();
+            // WebDAV servers close idle keep-alive connections at will, and
+            // a PUT sent on one that just closed fails in a way object_store
+            // does not retry: use a fresh connection per request.
+            let mut options = client_options().with_pool_max_idle_per_host(0);
+            if let Some(header) = http_authorization() {
+                let mut headers = reqwest::header::HeaderMap::new();
+                headers.insert(reqwest::header::AUTHORIZATION, header);
+                options = options.with_default_headers(headers);
+            }
+            let store = object_store::http::HttpBuilder::new()
+                .with_url(base.clone())
+                .with_client_options(options)
+                .with_retry(retry())
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Target {
+                store: Arc::new(store),
+                prefix: String::new(),
+                display,
+                http_base: Some(base),
+            })
+        }
+        "s3" => {
+            let (bucket, prefix) = split(rest);
+            let store = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_client_options(client_options())
+                .with_retry(retry())
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Target {
+                store: Arc::new(store),
+                prefix,
+                display,
+                http_base: None,
+            })
+        }
+        "az" => {
+            let (container, prefix) = split(rest);
+            let store = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(container)
+                .with_client_options(client_options())
+                .with_retry(retry())
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Target {
+                store: Arc::new(store),
+                prefix,
+                display,
+                http_base: None,
+            })
+        }
+        other => Err(format!("`{other}://` is not a publish target")),
+    }
+}
+
+/// The `Authorization` header for HTTP targets, from the environment,
+/// marked sensitive so that it is never logged.
+fn http_authorization() -> Option<reqwest::header::HeaderValue> {
+    use base64::Engine as _;
+    let value = if let Ok(token) = std::env::var("IISWSGI_HTTP_TOKEN") {
+        format!("Bearer {token}")
+    } else {
+        let user = std::env::var("IISWSGI_HTTP_USER").ok()?;
+        let password = std::env::var("IISWSGI_HTTP_PASSWORD").unwrap_or_default();
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {encoded}")
+    };
+    let mut header = reqwest::header::HeaderValue::from_str(&value).ok()?;
+    header.set_sensitive(true);
+    Some(header)
+}
