@@ -9,47 +9,42 @@ use std::borrow::Cow;
 
 /// Escapes `&`, `<`, `>`, `"`, `'` and whitespace control characters.
 pub fn escape(value: &str) -> Cow<'_, str> {
-    if !value
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n' | b'\r' | b'\t'))
-    {
-        return Cow::Borrowed(value);
-    }
-    let mut out = String::with_capacity(value.len() + 16);
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    replace_chars(value, |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        '\n' => Some("&#10;"),
+        '\t' => Some("&#9;"),
+        c => markup(c),
+    })
 }
 
 /// Escapes element text: `&`, `<`, `>` and carriage returns (which a parser
 /// would fold into newlines). Newlines and quotes stay as they are, so long
 /// descriptions remain readable in the file.
 pub fn escape_text(value: &str) -> Cow<'_, str> {
-    if !value
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'\r'))
-    {
+    replace_chars(value, markup)
+}
+
+/// The references every context needs.
+fn markup(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '\r' => Some("&#13;"),
+        _ => None,
+    }
+}
+
+fn replace_chars(value: &str, reference: impl Fn(char) -> Option<&'static str>) -> Cow<'_, str> {
+    if !value.chars().any(|c| reference(c).is_some()) {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len() + 16);
     for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
+        match reference(c) {
+            Some(r) => out.push_str(r),
+            None => out.push(c),
         }
     }
     Cow::Owned(out)

@@ -110,10 +110,7 @@ pub fn run(
     runtime.block_on(async {
         let (artifacts, feed): (Vec<&Item>, Vec<&Item>) =
             items.iter().partition(|i| i.kind != Kind::Feed);
-        for item in &artifacts {
-            let action = put_once(&target, item, request.force)
-                .await
-                .map_err(&fail)?;
+        let mut settled = |item: &Item, action| {
             let report = ObjectReport {
                 location: target.describe(&item.key),
                 size: item.bytes.len() as u64,
@@ -122,6 +119,12 @@ pub fn run(
             };
             on_object(&report);
             reports.push(report);
+        };
+        for item in &artifacts {
+            let action = put_once(&target, item, request.force)
+                .await
+                .map_err(&fail)?;
+            settled(item, action);
         }
         // What the server serves now must be what we built, before a feed
         // points at it.
@@ -130,14 +133,7 @@ pub fn run(
         }
         for item in feed {
             let action = put_feed(&target, item).await.map_err(&fail)?;
-            let report = ObjectReport {
-                location: target.describe(&item.key),
-                size: item.bytes.len() as u64,
-                sha256: item.sha256.clone(),
-                action,
-            };
-            on_object(&report);
-            reports.push(report);
+            settled(item, action);
         }
         Ok::<_, Error>(())
     })?;

@@ -22,8 +22,6 @@ pub struct Target {
     pub prefix: String,
     /// The target as shown in messages (no secrets: they are never in it).
     pub display: String,
-    /// The URL objects are read back from, for http(s) targets.
-    pub http_base: Option<String>,
 }
 
 impl Target {
@@ -68,26 +66,25 @@ pub fn open(target: &str) -> Result<Target, String> {
     let (scheme, rest) = target
         .split_once("://")
         .ok_or_else(|| format!("`{target}` is not a URL"))?;
-    let display = target.to_string();
+    let opened = |store: Arc<dyn ObjectStore>, prefix: String| Target {
+        store,
+        prefix,
+        display: target.to_string(),
+    };
     let split = |rest: &str| -> (String, String) {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         (bucket.to_string(), prefix.trim_matches('/').to_string())
     };
+    let failed = |e: object_store::Error| e.to_string();
     match scheme {
         "file" => {
             let dir = std::path::PathBuf::from(rest);
             std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {rest}: {e}"))?;
-            let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-                .map_err(|e| e.to_string())?;
-            Ok(Target {
-                store: Arc::new(store),
-                prefix: String::new(),
-                display,
-                http_base: None,
-            })
+            let store =
+                object_store::local::LocalFileSystem::new_with_prefix(&dir).map_err(failed)?;
+            Ok(opened(Arc::new(store), String::new()))
         }
         "http" | "https" => {
-            let base = target.trim_end_matches('/').to_string();
             // WebDAV servers close idle keep-alive connections at will, and
             // a PUT sent on one that just closed fails in a way object_store
             // does not retry: use a fresh connection per request.
@@ -98,47 +95,29 @@ pub fn open(target: &str) -> Result<Target, String> {
                 options = options.with_default_headers(headers);
             }
             let store = object_store::http::HttpBuilder::new()
-                .with_url(base.clone())
+                .with_url(target.trim_end_matches('/'))
                 .with_client_options(options)
                 .with_retry(retry())
                 .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Target {
-                store: Arc::new(store),
-                prefix: String::new(),
-                display,
-                http_base: Some(base),
-            })
+                .map_err(failed)?;
+            Ok(opened(Arc::new(store), String::new()))
         }
         "s3" => {
             let (bucket, prefix) = split(rest);
-            let store = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
+            let builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+            let store = builder
                 .with_client_options(client_options())
-                .with_retry(retry())
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Target {
-                store: Arc::new(store),
-                prefix,
-                display,
-                http_base: None,
-            })
+                .with_retry(retry());
+            Ok(opened(Arc::new(store.build().map_err(failed)?), prefix))
         }
         "az" => {
             let (container, prefix) = split(rest);
-            let store = object_store::azure::MicrosoftAzureBuilder::from_env()
-                .with_container_name(container)
+            let builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(container);
+            let store = builder
                 .with_client_options(client_options())
-                .with_retry(retry())
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Target {
-                store: Arc::new(store),
-                prefix,
-                display,
-                http_base: None,
-            })
+                .with_retry(retry());
+            Ok(opened(Arc::new(store.build().map_err(failed)?), prefix))
         }
         other => Err(format!("`{other}://` is not a publish target")),
     }
