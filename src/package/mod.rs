@@ -90,6 +90,7 @@ pub fn write(
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
     let threads = ordered_pool::threads(options.threads);
+    let started_ns = fingerprint::now_ns();
     if !options.force
         && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads)?
     {
@@ -114,6 +115,7 @@ pub fn write(
     progress.start(total);
     let mut zip = zip_writer::ZipWriter::new(BufWriter::new(tmp), dos_time::dos_datetime(epoch));
     let mut hashes = Vec::with_capacity(plan.entries.len());
+    let mut stamps = Vec::with_capacity(plan.entries.len());
     let zip_err = |e| Error::Zip {
         path: path.clone(),
         source: e,
@@ -125,11 +127,13 @@ pub fn write(
         |i| encode_entry(&plan.entries[i].source, &plan.entries[i].name, &path),
         |i, encoded| {
             let entry = &plan.entries[i];
-            let Some(encoded) = encoded else {
+            let Some((encoded, stamp)) = encoded else {
                 hashes.push(None);
+                stamps.push(None);
                 return zip.add_directory(&entry.name).map_err(zip_err);
             };
             hashes.push(Some((encoded.size, encoded.content_hash)));
+            stamps.push(stamp);
             match &entry.source {
                 EntrySource::File { path: src, .. } => {
                     if encoded.size != entry.size {
@@ -177,17 +181,20 @@ pub fn write(
     fingerprint::save(
         out_dir,
         &fingerprint::inputs_text(plan, epoch, &hashes),
+        &stamps,
+        started_ns,
         &report,
     )?;
     Ok(Outcome::Built(report))
 }
 
-/// Encodes one entry on a worker thread; `None` for folders.
+/// Encodes one entry on a worker thread; `None` for folders. A file's stat
+/// stamp is taken from the open file before it is read, for the no-op check.
 fn encode_entry(
     source: &EntrySource,
     name: &str,
     package: &Path,
-) -> Result<Option<encode::EncodedEntry>, Error> {
+) -> Result<Option<(encode::EncodedEntry, Option<fingerprint::Stamp>)>, Error> {
     match source {
         EntrySource::Directory => Ok(None),
         EntrySource::File { path: src, .. } => {
@@ -196,16 +203,16 @@ fn encode_entry(
                 source,
             };
             let file = File::open(src).map_err(io)?;
-            encode::encode(name, file).map(Some).map_err(io)
+            let stamp = file.metadata().ok().and_then(|m| fingerprint::stamp(&m));
+            let encoded = encode::encode(name, file).map_err(io)?;
+            Ok(Some((encoded, stamp)))
         }
-        EntrySource::Rendered { bytes, .. } => {
-            encode::encode(name, &bytes[..])
-                .map(Some)
-                .map_err(|source| Error::Io {
-                    path: package.to_path_buf(),
-                    source,
-                })
-        }
+        EntrySource::Rendered { bytes, .. } => encode::encode(name, &bytes[..])
+            .map(|e| Some((e, None)))
+            .map_err(|source| Error::Io {
+                path: package.to_path_buf(),
+                source,
+            }),
     }
 }
 
