@@ -310,7 +310,16 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
-        for bad in ["", "<a>", "<a></b>", "<a/><b/>", "text", "<a x='1' x='2'/>"] {
+        for bad in [
+            "",
+            "<a>",
+            "<a></b>",
+            "</a>",
+            "<a></a></b>",
+            "<a/><b/>",
+            "text",
+            "<a x='1' x='2'/>",
+        ] {
             assert!(Document::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -157,21 +157,20 @@ fn plan(
             source,
         })?;
         let sums = format!("{}  {}\n", facts.sha256, facts.file_name);
+        // The package first, then its checksum.
+        let checksum_key = format!("{key}.sha256");
         items.push(Item {
-            key: format!("{key}.sha256"),
-            sha256: hex(&Sha256::digest(sums.as_bytes())),
-            bytes: Bytes::from(sums),
-            kind: Kind::Checksum,
-        });
-        let package = Item {
             key,
             bytes: Bytes::from(bytes),
             sha256: facts.sha256.clone(),
             kind: Kind::Package,
-        };
-        // The package first, then its checksum.
-        let at = items.len() - 1;
-        items.insert(at, package);
+        });
+        items.push(Item {
+            key: checksum_key,
+            sha256: hex(&Sha256::digest(sums.as_bytes())),
+            bytes: Bytes::from(sums),
+            kind: Kind::Checksum,
+        });
         Ok(())
     };
     let Some(feed) = loaded.feed().filter(|f| f.url.is_some()) else {
