@@ -113,6 +113,9 @@ pub struct PublishArgs {
     /// Replace packages already published with other bytes
     #[arg(long)]
     pub force: bool,
+    /// Publish FEED with this project's entries merged in (as `feed --merge`)
+    #[arg(long, value_name = "FEED")]
+    pub merge: Option<PathBuf>,
     /// Where the built packages are (default: each app's dist/)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

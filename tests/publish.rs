@@ -507,3 +507,25 @@ fn the_gateway_is_downloaded_once_verified_and_then_used_offline() {
     .unwrap();
     assert!(inside == bytes, "the bundled gateway is the downloaded one");
 }
+
+#[test]
+fn file_target_with_merge_publishes_the_shared_feed() {
+    let dir = project(&manifest("https://downloads.example.org/r/"));
+    let out = tempfile::tempdir().unwrap();
+    let target = format!("file://{}", out.path().display());
+    let shared = common::fixture("webpi/plone-unifiedinstaller-web-pi.xml");
+    let (code, text) = publish(
+        dir.path(),
+        &["--target", &target, "--merge", shared.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let feed = std::fs::read_to_string(out.path().join("shop.webpi.xml")).unwrap();
+    assert!(
+        feed.contains("<productId>Plone_4_2</productId>"),
+        "the foreign entry"
+    );
+    assert!(feed.contains("<productId>Shop</productId>"), "ours");
+    let zip = std::fs::read(dir.path().join("dist/Shop-1.2.msdeploy.zip")).unwrap();
+    assert!(std::fs::read(out.path().join("Shop/Shop-1.2.msdeploy.zip")).unwrap() == zip);
+}

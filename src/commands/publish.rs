@@ -10,6 +10,7 @@ pub fn run(loaded: &Loaded, args: &PublishArgs, reporter: &Reporter) -> Result<(
         dry_run: args.dry_run,
         force: args.force,
         packages_dir: args.out_dir.clone(),
+        merge: args.merge.clone(),
     };
     let timestamp = crate::package::source_date_epoch_var()?.unwrap_or_else(crate::calendar::now);
     let spinner = reporter.spinner();

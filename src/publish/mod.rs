@@ -34,6 +34,9 @@ pub struct PublishRequest {
     pub force: bool,
     /// Where the built packages are (default: each app's `dist/`).
     pub packages_dir: Option<PathBuf>,
+    /// An existing feed to publish with this project's entries merged in
+    /// (as `feed --merge`), instead of a feed of this project alone.
+    pub merge: Option<PathBuf>,
 }
 
 /// What happened to one object.
@@ -208,6 +211,7 @@ fn plan(
         &FeedRequest {
             local: false,
             packages_dir: request.packages_dir.clone(),
+            merge: request.merge.clone(),
             ..FeedRequest::default()
         },
         timestamp,
