@@ -436,6 +436,10 @@ fn a_feed_that_is_not_where_publish_puts_it_is_refused() {
     let (code, out) = publish(dir.path(), &["--target", "http://127.0.0.1:9/r"], &[]);
     assert_eq!(code, 78, "{out}");
     assert!(out.contains("is not under the feed's folder"), "{out}");
+    assert!(
+        out.contains("e.g. \"http://127.0.0.1:9/r/{name}/{file}\""),
+        "the help names the feed's real folder: {out}"
+    );
 }
 
 #[test]

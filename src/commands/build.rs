@@ -1,16 +1,8 @@
-use std::path::{Path, PathBuf};
-
 use crate::cli::BuildArgs;
 use crate::error::Error;
 use crate::manifest::{Loaded, Project};
 use crate::package::Outcome;
 use crate::report::Reporter;
-
-/// The output folder: `--out-dir` (relative to the current folder) or
-/// `dist/` beside iiswsgi.toml.
-pub fn out_dir(project: &Project, arg: Option<&Path>) -> PathBuf {
-    crate::feed::package_dir(project, arg)
-}
 
 /// Builds every app (one, or each workspace member in turn), then the feed
 /// if asked.
@@ -30,7 +22,7 @@ pub fn run(loaded: &Loaded, args: &BuildArgs, reporter: &Reporter) -> Result<(),
 }
 
 fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
-    let out = out_dir(project, args.out_dir.as_deref());
+    let out = crate::package::out_dir(project, args.out_dir.as_deref());
     let plan = crate::plan::plan(project, &out)?;
     for w in &plan.warnings {
         reporter.warning(w);

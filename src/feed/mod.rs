@@ -11,7 +11,7 @@ pub mod file_url;
 pub mod merge;
 pub mod package_facts;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::manifest::{KeyPath, Loaded, Project};
@@ -67,19 +67,11 @@ pub fn feed_name(loaded: &Loaded) -> String {
         .unwrap_or_else(|| "feed".into())
 }
 
-/// The folder an app's package is in.
-pub fn package_dir(app: &Project, packages_dir: Option<&Path>) -> PathBuf {
-    match packages_dir {
-        Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
-        None => app.root.join(crate::files::DEFAULT_OUT_DIR),
-    }
-}
-
 /// The feed file `feed` writes.
 pub fn feed_path(loaded: &Loaded, request: &FeedRequest) -> PathBuf {
     match &request.out {
         Some(out) => std::path::absolute(out).unwrap_or_else(|_| out.clone()),
-        None => package_dir(&loaded.root, request.packages_dir.as_deref())
+        None => crate::package::out_dir(&loaded.root, request.packages_dir.as_deref())
             .join(format!("{}.webpi.xml", feed_name(loaded))),
     }
 }
@@ -131,8 +123,10 @@ pub fn write(loaded: &Loaded, request: &FeedRequest, timestamp: i64) -> Result<F
     let mut apps = Vec::new();
     for app in &loaded.apps {
         let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
-        let package =
-            package_facts::read(&package_dir(app, request.packages_dir.as_deref()), &file)?;
+        let package = package_facts::read(
+            &crate::package::out_dir(app, request.packages_dir.as_deref()),
+            &file,
+        )?;
         let installer_url = if request.local {
             file_url::file_url(&package.path)
         } else {

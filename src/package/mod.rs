@@ -40,6 +40,15 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
+/// The folder an app's package is written to and read from: `--out-dir`
+/// (relative to the current folder) or `dist/` beside its iiswsgi.toml.
+pub fn out_dir(app: &crate::manifest::Project, arg: Option<&Path>) -> PathBuf {
+    match arg {
+        Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        None => app.root.join(crate::files::DEFAULT_OUT_DIR),
+    }
+}
+
 /// The timestamp every entry carries: `SOURCE_DATE_EPOCH` if set, else
 /// [`dos_time::DEFAULT_EPOCH`] (1980-01-01), so builds are reproducible either way.
 pub fn source_date_epoch() -> Result<i64, Error> {

@@ -179,7 +179,7 @@ fn plan(
     let Some(feed) = loaded.feed().filter(|f| f.url.is_some()) else {
         for app in &loaded.apps {
             let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
-            let dir = crate::feed::package_dir(app, request.packages_dir.as_deref());
+            let dir = crate::package::out_dir(app, request.packages_dir.as_deref());
             let facts = crate::feed::package_facts::read(&dir, &file)?;
             add_package(file, &facts)?;
         }
@@ -230,7 +230,9 @@ fn plan(
                         "package URL {url} is not under the feed's folder {base}, so publish cannot put it where the feed says"
                     ),
                 )
-                .with_help("use a package-url that starts with the folder of [feed] url, e.g. \"{base}{name}/{file}\"")
+                .with_help(format!(
+                    "use a package-url that starts with the folder of [feed] url, e.g. \"{base}{{name}}/{{file}}\""
+                ))
                 .into());
         };
         let key = crate::feed::file_url::percent_decode(rel).unwrap_or_else(|| rel.to_string());
