@@ -539,3 +539,44 @@ fn workspace_members_keep_to_their_own_feed_keys() {
         assert!(stderr.contains(needle), "{needle:?} in\n{stderr}");
     }
 }
+
+#[test]
+fn a_product_id_used_twice_in_one_feed_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "iiswsgi.toml",
+        "[workspace]\nmembers = [\"apps/*\"]\n[[feed.products]]\nproduct-id = \"shop\"\ntitle = \"t\"\nversion = \"1\"\ncommand = \"pip.exe\"\n",
+    );
+    write(
+        root,
+        "apps/a/iiswsgi.toml",
+        "[app]\nname = \"Shop\"\nversion = \"1\"\n",
+    );
+    write(
+        root,
+        "apps/b/iiswsgi.toml",
+        "[app]\nname = \"SHOP\"\nversion = \"2\"\n",
+    );
+    let out = iiswsgi(root, &["check"]).assert().code(78);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("is used twice in this feed").count(),
+        2,
+        "the second app and the product clash with the first app:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("product id `SHOP` is used twice"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("apps/b/iiswsgi.toml:2:8"), "{stderr}");
+    assert!(
+        stderr.contains("product id `shop` is used twice"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("it is also the product id of apps/a/iiswsgi.toml"),
+        "{stderr}"
+    );
+}

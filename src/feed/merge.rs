@@ -33,7 +33,7 @@ pub fn merge(existing: &mut Document, ours: &Document) -> Result<MergeReport, St
     let root = &mut existing.root;
     if let Some(updated) = ours.root.find("updated") {
         if let Some(i) = position(root, |e| e.name == "updated") {
-            replace_keeping_whitespace(root, i, updated.clone());
+            root.children[i] = Node::Element(updated.clone());
         }
     }
     let our_ids: Vec<String> = ours
@@ -56,7 +56,7 @@ pub fn merge(existing: &mut Document, ours: &Document) -> Result<MergeReport, St
             e.name == "entry" && e.child_text("productId").as_deref() == Some(id.as_str())
         }) {
             Some(i) => {
-                replace_keeping_whitespace(root, i, entry.clone());
+                root.children[i] = Node::Element(entry.clone());
                 report.replaced.push(id);
             }
             None => {
@@ -140,7 +140,7 @@ fn merge_definitions(
                 };
                 let same = equivalent(theirs, definition);
                 if on_clash(same, &id, report) && !same {
-                    replace_keeping_whitespace(list, i, definition.clone());
+                    list.children[i] = Node::Element(definition.clone());
                 }
             }
             None => {
@@ -168,10 +168,6 @@ fn last_position(parent: &Element, names: &[&str]) -> Option<usize> {
         .children
         .iter()
         .rposition(|n| matches!(n, Node::Element(e) if names.contains(&e.name.as_str())))
-}
-
-fn replace_keeping_whitespace(parent: &mut Element, i: usize, new: Element) {
-    parent.children[i] = Node::Element(new);
 }
 
 /// Inserts `new` after child `after` (or first), preceded by the same

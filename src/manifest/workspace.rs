@@ -167,47 +167,41 @@ fn cross_checks(loaded: &Loaded, errors: &mut Vec<ConfigError>) {
         to_errors(&loaded.root, found, errors);
     }
     // Product ids are unique across every loaded feed; within ours at least.
-    let mut seen: BTreeMap<String, (usize, KeyPath)> = BTreeMap::new();
-    let mut claim = |id: &str, owner: usize, at: KeyPath, errors: &mut Vec<ConfigError>| {
-        let project = if owner == usize::MAX {
-            &loaded.root
-        } else {
-            &loaded.apps[owner]
-        };
-        if let Some((first, _)) = seen.get(&id.to_ascii_lowercase()) {
-            let first = if *first == usize::MAX {
-                &loaded.root
-            } else {
-                &loaded.apps[*first]
-            };
-            errors.push(
+    // Each id, with the project that claimed it and where.
+    let mut claims: Vec<(&str, &Project, KeyPath)> = loaded
+        .apps
+        .iter()
+        .map(|app| {
+            (
+                app.app().name.as_str(),
+                app,
+                KeyPath::root().key("app").key("name"),
+            )
+        })
+        .collect();
+    if let Some(feed) = loaded.feed() {
+        claims.extend(feed.products.iter().enumerate().map(|(i, p)| {
+            (
+                p.product_id.as_str(),
+                &loaded.root,
+                feed_at.key("products").index(i).key("product-id"),
+            )
+        }));
+    }
+    let mut seen: BTreeMap<String, &Project> = BTreeMap::new();
+    for (id, project, at) in claims {
+        match seen.get(&id.to_ascii_lowercase()) {
+            Some(first) => errors.push(
                 project
                     .error_at(&at, format!("product id `{id}` is used twice in this feed"))
                     .with_help(format!(
                         "it is also the product id of {}; WebPI needs unique ids",
                         first.manifest_path.display()
                     )),
-            );
-        } else {
-            seen.insert(id.to_ascii_lowercase(), (owner, at));
-        }
-    };
-    for (i, app) in loaded.apps.iter().enumerate() {
-        claim(
-            &app.app().name,
-            i,
-            KeyPath::root().key("app").key("name"),
-            errors,
-        );
-    }
-    if let Some(feed) = loaded.feed() {
-        for (i, p) in feed.products.iter().enumerate() {
-            claim(
-                &p.product_id,
-                usize::MAX,
-                feed_at.key("products").index(i).key("product-id"),
-                errors,
-            );
+            ),
+            None => {
+                seen.insert(id.to_ascii_lowercase(), project);
+            }
         }
     }
 }
