@@ -94,7 +94,17 @@ fn get(url: &str) -> Option<Vec<u8>> {
     Some(response.bytes().unwrap().to_vec())
 }
 
-fn flaky(args: &[&str]) -> Option<Server> {
+/// Every request the faulty store answered, as "METHOD PATH STATUS" lines.
+fn requests(log: &tempfile::NamedTempFile) -> Vec<String> {
+    std::fs::read_to_string(log.path())
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn flaky(args: &[&str]) -> Option<(Server, tempfile::NamedTempFile)> {
+    let log = tempfile::NamedTempFile::new().unwrap();
     let python = common::venv_python()?;
     let port = common::free_port();
     let dir = tempfile::tempdir().unwrap();
@@ -108,8 +118,10 @@ fn flaky(args: &[&str]) -> Option<Server> {
         ))
         .arg(common::repo("tests/python/flaky_http.py"))
         .arg(dir.path())
-        .args(args);
-    Some(common::start_server(cmd, port, dir))
+        .args(args)
+        .arg("--log")
+        .arg(log.path());
+    Some((common::start_server(cmd, port, dir), log))
 }
 
 fn stored(server: &Server) -> Vec<PathBuf> {
@@ -319,7 +331,7 @@ fn azure_publish_to_azurite_lists_and_compares() {
 
 #[test]
 fn transient_503s_are_retried_and_each_object_lands_once() {
-    let Some(server) = flaky(&["--fail-first", "2"]) else {
+    let Some((server, log)) = flaky(&["--fail-first", "2"]) else {
         return;
     };
     let dir = project(&manifest(&server.url("r/")));
@@ -346,11 +358,34 @@ fn transient_503s_are_retried_and_each_object_lands_once() {
     for (key, bytes) in expected(dir.path()) {
         assert!(std::fs::read(server.dir.path().join("r").join(&key)).unwrap() == bytes);
     }
+    // The first two PUTs were turned away with 503 and tried again; in the
+    // end each object was stored by exactly one successful PUT.
+    let puts: Vec<String> = requests(&log)
+        .into_iter()
+        .filter(|l| l.starts_with("PUT "))
+        .collect();
+    assert_eq!(
+        puts.iter().filter(|l| l.ends_with(" 503")).count(),
+        2,
+        "{puts:?}"
+    );
+    for key in [
+        "Shop/Shop-1.2.msdeploy.zip",
+        "Shop/Shop-1.2.msdeploy.zip.sha256",
+        "shop.webpi.xml",
+    ] {
+        let stored = format!("PUT /r/{key} 201");
+        assert_eq!(
+            puts.iter().filter(|l| **l == stored).count(),
+            1,
+            "{key}: {puts:?}"
+        );
+    }
 }
 
 #[test]
 fn a_dropped_connection_fails_and_the_feed_is_not_published() {
-    let Some(server) = flaky(&["--drop-put", ".msdeploy.zip"]) else {
+    let Some((server, _log)) = flaky(&["--drop-put", ".msdeploy.zip"]) else {
         return;
     };
     let dir = project(&manifest(&server.url("r/")));
@@ -365,7 +400,7 @@ fn a_dropped_connection_fails_and_the_feed_is_not_published() {
 
 #[test]
 fn wrong_credentials_name_the_target_and_never_print_the_secret() {
-    let Some(server) = flaky(&["--token", "right-token"]) else {
+    let Some((server, log)) = flaky(&["--token", "right-token"]) else {
         return;
     };
     let dir = project(&manifest(&server.url("r/")));
@@ -380,6 +415,8 @@ fn wrong_credentials_name_the_target_and_never_print_the_secret() {
     assert!(out.contains("401"), "{out}");
     assert!(!out.contains(secret), "the secret leaked:\n{out}");
     assert!(stored(&server).is_empty(), "nothing published");
+    // A 401 is not transient: one request, no retries.
+    assert_eq!(requests(&log).len(), 1, "{:?}", requests(&log));
     // The right token works.
     let (code, out) = publish(
         dir.path(),
@@ -444,7 +481,7 @@ fn a_feed_that_is_not_where_publish_puts_it_is_refused() {
 
 #[test]
 fn the_gateway_is_downloaded_once_verified_and_then_used_offline() {
-    let Some(server) = flaky(&[]) else {
+    let Some((server, _log)) = flaky(&[]) else {
         return;
     };
     let exe = common::fixture("gateway/gateway-x64.exe");
@@ -532,4 +569,33 @@ fn file_target_with_merge_publishes_the_shared_feed() {
     assert!(feed.contains("<productId>Shop</productId>"), "ours");
     let zip = std::fs::read(dir.path().join("dist/Shop-1.2.msdeploy.zip")).unwrap();
     assert!(std::fs::read(out.path().join("Shop/Shop-1.2.msdeploy.zip")).unwrap() == zip);
+}
+
+#[test]
+fn the_gateway_download_retries_503_and_then_succeeds() {
+    let Some((server, log)) = flaky(&["--fail-first-get", "2"]) else {
+        return;
+    };
+    let bytes = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
+    std::fs::write(server.dir.path().join("gw.exe"), &bytes).unwrap();
+    let sha = iiswsgi::package::zip_writer::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("iiswsgi.toml"),
+        format!(
+            "[app]\nname = \"G\"\nversion = \"1\"\n[files]\ninclude = [\"*.py\"]\n[gateway]\nurl = \"{}\"\nsha256 = \"{sha}\"\narch = \"x64\"\n",
+            server.url("gw.exe")
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    iiswsgi(dir.path(), &["build"])
+        .env("IISWSGI_CACHE_DIR", cache.path())
+        .assert()
+        .success();
+    assert_eq!(
+        requests(&log),
+        ["GET /gw.exe 503", "GET /gw.exe 503", "GET /gw.exe 200"]
+    );
 }

@@ -2,9 +2,11 @@
 folders as needed), GET/HEAD serve it, MKCOL makes a folder. Faults:
 
     --fail-first N      answer the first N PUTs with 503
+    --fail-first-get N  answer the first N GETs with 503
     --drop-put SUFFIX   for PUTs of paths ending in SUFFIX: read half the
                         body, then close the connection (every time)
     --token T           require "Authorization: Bearer T", else 401
+    --log FILE          append "METHOD PATH STATUS" per request to FILE
 
 Prints "ready PORT" once listening; logs "METHOD PATH STATUS" to stderr.
 usage: flaky_http.py ROOT [options]
@@ -17,10 +19,20 @@ import sys
 p = argparse.ArgumentParser()
 p.add_argument("root")
 p.add_argument("--fail-first", type=int, default=0)
+p.add_argument("--fail-first-get", type=int, default=0)
 p.add_argument("--drop-put", default=None)
 p.add_argument("--token", default=None)
+p.add_argument("--log", default=None)
 args = p.parse_args()
-state = {"puts": 0}
+state = {"puts": 0, "gets": 0}
+
+
+def log(line):
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    if args.log:
+        with open(args.log, "a") as f:
+            f.write(line + "\n")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -33,8 +45,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return os.path.join(args.root, self.path.split("?")[0].lstrip("/"))
 
     def reply(self, status, body=b"", headers=()):
-        sys.stderr.write(f"{self.command} {self.path} {status}\n")
-        sys.stderr.flush()
+        log(f"{self.command} {self.path} {status}")
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -62,7 +73,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(503, b"try again")
         if args.drop_put and self.path.endswith(args.drop_put):
             self.rfile.read(length // 2)
-            sys.stderr.write(f"PUT {self.path} dropped\n")
+            log(f"PUT {self.path} dropped")
             self.close_connection = True
             self.connection.shutdown(2)
             return
@@ -82,6 +93,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if not self.authorised():
             return
+        if self.command == "GET":
+            state["gets"] += 1
+            if state["gets"] <= args.fail_first_get:
+                return self.reply(503, b"try again")
         target = self.path_on_disk()
         if not os.path.isfile(target):
             return self.reply(404, b"not found")
