@@ -20,7 +20,7 @@ pub fn write_and_report(
     request: &FeedRequest,
     reporter: &Reporter,
 ) -> Result<(), Error> {
-    let timestamp = crate::package::source_date_epoch_var()?.unwrap_or_else(crate::calendar::now);
+    let timestamp = crate::package::source_date_epoch_or_now()?;
     let report = crate::feed::write(loaded, request, timestamp)?;
     if let Some(merge) = &report.merge {
         for w in &merge.warnings {

@@ -12,7 +12,7 @@ pub fn run(loaded: &Loaded, args: &PublishArgs, reporter: &Reporter) -> Result<(
         packages_dir: args.out_dir.clone(),
         merge: args.merge.clone(),
     };
-    let timestamp = crate::package::source_date_epoch_var()?.unwrap_or_else(crate::calendar::now);
+    let timestamp = crate::package::source_date_epoch_or_now()?;
     let spinner = reporter.spinner();
     let reports = crate::publish::run(loaded, &request, timestamp, &mut |object| {
         spinner.suspend(|| reporter.published(object));

@@ -41,6 +41,8 @@ pub struct FeedReport {
     pub url: String,
     pub entries: Vec<EntryReport>,
     pub merge: Option<merge::MergeReport>,
+    /// The bytes written, for `publish` to upload without reading them back.
+    pub xml: String,
 }
 
 #[derive(Debug, Clone)]
@@ -174,9 +176,11 @@ pub fn write(loaded: &Loaded, request: &FeedRequest, timestamp: i64) -> Result<F
             source,
         })?;
     }
-    crate::package::write_atomically(&path, document.to_xml().as_bytes())?;
+    let xml = document.to_xml();
+    crate::package::write_atomically(&path, xml.as_bytes())?;
     Ok(FeedReport {
         path,
+        xml,
         url,
         entries: input
             .apps

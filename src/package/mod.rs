@@ -55,8 +55,14 @@ pub fn source_date_epoch() -> Result<i64, Error> {
     Ok(source_date_epoch_var()?.unwrap_or(dos_time::DEFAULT_EPOCH))
 }
 
+/// The time a feed is dated: `SOURCE_DATE_EPOCH` if set (reproducible),
+/// else now (a feed says when it was updated).
+pub fn source_date_epoch_or_now() -> Result<i64, Error> {
+    Ok(source_date_epoch_var()?.unwrap_or_else(crate::calendar::now))
+}
+
 /// `SOURCE_DATE_EPOCH` if it is set (and not empty).
-pub fn source_date_epoch_var() -> Result<Option<i64>, Error> {
+fn source_date_epoch_var() -> Result<Option<i64>, Error> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => v
             .trim()

@@ -238,14 +238,10 @@ fn plan(
         let key = crate::feed::file_url::percent_decode(rel).unwrap_or_else(|| rel.to_string());
         add_package(key, &entry.package)?;
     }
-    let feed_bytes = std::fs::read(&report.path).map_err(|source| Error::Io {
-        path: report.path.clone(),
-        source,
-    })?;
     items.push(Item {
         key: feed_url[base.len()..].to_string(),
-        sha256: hex(&Sha256::digest(&feed_bytes)),
-        bytes: Bytes::from(feed_bytes),
+        sha256: hex(&Sha256::digest(report.xml.as_bytes())),
+        bytes: Bytes::from(report.xml),
         kind: Kind::Feed,
     });
     Ok(items)
