@@ -74,7 +74,7 @@ pub struct BuildArgs {
     /// Rebuild even if nothing that goes into the package changed
     #[arg(long)]
     pub force: bool,
-    /// Compress on N threads (default: one per core); the package is the same either way
+    /// List files and compress on N threads (default: one per core); the package is the same either way
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Also write the WebPI feed for the packages just built

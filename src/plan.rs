@@ -1,11 +1,13 @@
 //! The build plan: every entry of the package, decided and checked before
 //! anything is written. `iiswsgi build --plan` prints it; `build` writes it.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::files::stamp::Stamp;
 use crate::files::{self, windows_path};
 use crate::gateway;
 use crate::manifest::{KeyPath, Project};
@@ -23,8 +25,13 @@ pub const MAX_FILE_SIZE: u64 = (2 << 30) - 1;
 pub enum EntrySource {
     /// A folder entry.
     Directory,
-    /// A project file; `display` is its path relative to iiswsgi.toml.
-    File { path: PathBuf, display: String },
+    /// A project file; `display` is its path relative to iiswsgi.toml,
+    /// `stamp` what `stat` said of it while planning (for the no-op check).
+    File {
+        path: PathBuf,
+        display: String,
+        stamp: Option<Stamp>,
+    },
     /// A document iiswsgi produced (Manifest.xml, Parameters.xml, ...).
     Rendered { what: String, bytes: Arc<[u8]> },
 }
@@ -63,14 +70,15 @@ pub fn package_file_name(name: &str, version: &str) -> String {
     format!("{name}-{version}.msdeploy.zip")
 }
 
-/// Renders the documents and selects the files of `project`.
-pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
+/// Renders the documents and selects the files of `project`, listing its
+/// tree on `threads` threads.
+pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPlan, Error> {
     let app = project.app();
     let folder = project.app_folder().to_string();
     let renderer = Renderer::new(project)?;
     let documents = render_documents(project, &renderer)?;
 
-    let selection = files::select(project, out_dir)?;
+    let selection = files::select(project, out_dir, threads)?;
     let mut entries: Vec<PlanEntry> = Vec::new();
     for f in selection.files {
         entries.push(PlanEntry {
@@ -78,6 +86,7 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
             source: EntrySource::File {
                 path: f.source,
                 display: f.display,
+                stamp: f.stamp,
             },
             size: f.size,
         });
@@ -108,6 +117,7 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
             source: EntrySource::File {
                 display: script.src.to_string_lossy().replace('\\', "/"),
                 path: source,
+                stamp: Stamp::of(&meta),
             },
             size: meta.len(),
         });
@@ -128,8 +138,10 @@ pub fn plan(project: &Project, out_dir: &Path) -> Result<BuildPlan, Error> {
         });
     }
 
-    check_entries(&entries)?;
-    add_directories(&mut entries, &folder);
+    let folders = check_entries(&entries)?;
+    add_directories(&mut entries, folders, &folder);
+    // Stable: the walk's order is nearly this one, and a merge sort finds
+    // its runs (a quicksort does not).
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     if entries.len() > MAX_ENTRIES {
         return Err(Error::TooManyEntries {
@@ -205,7 +217,15 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
         }
         _ => unreachable!("validation requires `path`, or `url` with `sha256`"),
     };
-    let bytes = std::fs::read(&source).map_err(|e| {
+    // The stamp comes from the open file before it is read, like a build's.
+    let read = |path: &Path| -> std::io::Result<(Vec<u8>, Option<Stamp>)> {
+        let mut file = std::fs::File::open(path)?;
+        let stamp = Stamp::of(&file.metadata()?);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes)?;
+        Ok((bytes, stamp))
+    };
+    let (bytes, stamp) = read(&source).map_err(|e| {
         project
             .error_at(
                 &at.key("path"),
@@ -250,22 +270,45 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
         source: EntrySource::File {
             path: source,
             display: path.to_string_lossy().replace('\\', "/"),
+            stamp,
         },
         size: bytes.len() as u64,
     }))
 }
 
-/// Windows rules, sizes and collisions, before folders are added.
-fn check_entries(entries: &[PlanEntry]) -> Result<(), Error> {
-    let mut seen: HashMap<String, &PlanEntry> = HashMap::new();
+/// Windows rules, sizes and collisions, before folders are added. Returns
+/// the folders that hold entries, each once, as folder entry names (with
+/// the trailing `/`).
+///
+/// Every name is checked once: a folder is checked by the first entry in
+/// it, and its parents (root first, as a path is read) before its own name.
+fn check_entries(entries: &[PlanEntry]) -> Result<Vec<String>, Error> {
+    let unsafe_name = |e: &PlanEntry, problem| Error::UnsafeName {
+        source_name: e.source.describe(),
+        package_path: e.name.clone(),
+        problem,
+    };
+    let mut seen: HashMap<Cow<str>, &PlanEntry> = HashMap::with_capacity(entries.len());
+    let mut met: HashSet<&str> = HashSet::new();
+    // Folders in the order first met, with the entry that met them.
+    let mut folders: Vec<(&str, &PlanEntry)> = Vec::new();
     for e in entries {
-        if let Err(problem) = windows_path::check_package_path(&e.name) {
-            return Err(Error::UnsafeName {
-                source_name: e.source.describe(),
-                package_path: e.name.clone(),
-                problem,
-            });
+        let (mut parent, file_name) = match e.name.rsplit_once('/') {
+            Some((parent, name)) => (Some(parent), name),
+            None => (None, e.name.as_str()),
+        };
+        let new_folders = folders.len();
+        while let Some(folder) = parent.filter(|f| met.insert(f)) {
+            folders.push((folder, e));
+            parent = folder.rsplit_once('/').map(|(up, _)| up);
         }
+        for (folder, _) in folders[new_folders..].iter().rev() {
+            let name = folder.rsplit_once('/').map_or(*folder, |(_, name)| name);
+            windows_path::check_component(name).map_err(|p| unsafe_name(e, p))?;
+        }
+        windows_path::check_component(file_name)
+            .and_then(|()| windows_path::check_installed_length(&e.name))
+            .map_err(|p| unsafe_name(e, p))?;
         if e.size > MAX_FILE_SIZE {
             return Err(Error::FileTooLarge {
                 source_name: e.source.describe(),
@@ -281,39 +324,118 @@ fn check_entries(entries: &[PlanEntry]) -> Result<(), Error> {
             });
         }
     }
-    // A file and a folder of the same name (`a` and `a/b`) cannot coexist either.
-    for e in entries {
-        let mut prefix = e.name.as_str();
-        while let Some((parent, _)) = prefix.rsplit_once('/') {
-            if let Some(file) = seen.get(&windows_path::case_fold(parent)) {
-                return Err(Error::Collision {
-                    first: file.source.describe(),
-                    first_path: file.name.clone(),
-                    second: e.source.describe(),
-                    second_path: e.name.clone(),
-                });
-            }
-            prefix = parent;
+    // A file and a folder of the same name (`a` and `a/b`) cannot coexist
+    // either.
+    for (folder, e) in &folders {
+        if let Some(file) = seen.get(&windows_path::case_fold(folder)) {
+            return Err(Error::Collision {
+                first: file.source.describe(),
+                first_path: file.name.clone(),
+                second: e.source.describe(),
+                second_path: e.name.clone(),
+            });
         }
     }
-    Ok(())
+    Ok(folders.iter().map(|(f, _)| format!("{f}/")).collect())
 }
 
 /// Adds folder entries for the app folder and every folder holding a file
 /// (msdeploy writes them too; some unzip tools need them for empty folders).
-fn add_directories(entries: &mut Vec<PlanEntry>, folder: &str) {
-    let mut dirs = std::collections::BTreeSet::new();
-    dirs.insert(format!("{folder}/"));
-    for e in entries.iter() {
-        let mut path = e.name.as_str();
-        while let Some((parent, _)) = path.rsplit_once('/') {
-            dirs.insert(format!("{parent}/"));
-            path = parent;
-        }
+fn add_directories(entries: &mut Vec<PlanEntry>, mut folders: Vec<String>, app_folder: &str) {
+    // The app folder is one name (validated), so it has no parents to add.
+    let app_folder = format!("{app_folder}/");
+    if !folders.contains(&app_folder) {
+        folders.push(app_folder);
     }
-    entries.extend(dirs.into_iter().map(|name| PlanEntry {
+    entries.extend(folders.into_iter().map(|name| PlanEntry {
         name,
         source: EntrySource::Directory,
         size: 0,
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> PlanEntry {
+        PlanEntry {
+            name: name.to_string(),
+            source: EntrySource::File {
+                path: PathBuf::from(name),
+                display: name.to_string(),
+                stamp: None,
+            },
+            size: 1,
+        }
+    }
+
+    #[test]
+    fn every_folder_of_every_file_once() {
+        let names = [
+            "App/a/b/c/one.py",
+            "App/a/b/two.py",
+            "App/a/x/three.py",
+            "App/z.py",
+            "Manifest.xml",
+            "App/a/b/c/d/e/four.py",
+            "App/q/five.py",
+        ];
+        let mut entries: Vec<PlanEntry> = names.iter().map(|n| file(n)).collect();
+        let folders = check_entries(&entries).unwrap();
+        add_directories(&mut entries, folders, "App");
+        let mut got: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        got.sort();
+        // The plain rule: every prefix ending before a `/`, each once.
+        let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        for n in names {
+            for (i, _) in n.match_indices('/') {
+                want.push(format!("{}/", &n[..i]));
+            }
+        }
+        want.sort();
+        want.dedup();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_app_folder_is_there_even_when_empty() {
+        let mut entries = vec![file("Manifest.xml")];
+        let folders = check_entries(&entries).unwrap();
+        add_directories(&mut entries, folders, "App");
+        assert_eq!(entries[1].name, "App/");
+    }
+
+    #[test]
+    fn a_bad_folder_is_named_by_the_first_file_in_it_outermost_first() {
+        let entries = vec![
+            file("App/ok.py"),
+            file("App/CON/aux/x.py"),
+            file("App/CON/y.py"),
+        ];
+        match check_entries(&entries) {
+            Err(Error::UnsafeName {
+                package_path,
+                problem,
+                ..
+            }) => {
+                assert_eq!(package_path, "App/CON/aux/x.py");
+                assert_eq!(problem, windows_path::NameProblem::Reserved("CON".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_folder_and_a_file_equal_but_for_case_collide() {
+        let entries = vec![file("App/Lib"), file("App/lib/x.py")];
+        match check_entries(&entries) {
+            Err(Error::Collision {
+                first_path,
+                second_path,
+                ..
+            }) => assert_eq!((&*first_path, &*second_path), ("App/Lib", "App/lib/x.py")),
+            other => panic!("{other:?}"),
+        }
+    }
 }

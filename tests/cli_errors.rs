@@ -456,6 +456,7 @@ fn symlinks_inside_followed_outside_skipped_loops_rejected() {
     p.file("real/mod.py", b"");
     std::os::unix::fs::symlink(p.path("real"), p.path("linked")).unwrap();
     std::os::unix::fs::symlink(outside.path(), p.path("escape")).unwrap();
+    std::os::unix::fs::symlink(p.path("gone"), p.path("dangling.py")).unwrap();
     let out = p.cmd(&["build", "--plan"]).output().unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -469,6 +470,11 @@ fn symlinks_inside_followed_outside_skipped_loops_rejected() {
         stderr.contains("skipped symlink") && stderr.contains("escape"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("dangling.py`: what it points to does not exist"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("dangling.py"), "{stdout}");
 
     std::os::unix::fs::symlink(p.path("real"), p.path("real/loop")).unwrap();
     let err = p.build_fails(1);

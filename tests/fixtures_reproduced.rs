@@ -166,7 +166,7 @@ fn providers(root: &Element) -> Vec<String> {
 
 fn rendered(project: &iiswsgi::manifest::Project, name: &str) -> String {
     let out = tempfile::tempdir().unwrap();
-    let plan = iiswsgi::plan::plan(project, out.path()).unwrap();
+    let plan = iiswsgi::plan::plan(project, out.path(), 2).unwrap();
     let entry = plan.entries.iter().find(|e| e.name == name).unwrap();
     match &entry.source {
         EntrySource::Rendered { bytes, .. } => String::from_utf8(bytes.to_vec()).unwrap(),

@@ -23,7 +23,8 @@ pub fn run(loaded: &Loaded, args: &BuildArgs, reporter: &Reporter) -> Result<(),
 
 fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
     let out = crate::package::out_dir(project, args.out_dir.as_deref());
-    let plan = crate::plan::plan(project, &out)?;
+    let threads = crate::package::ordered_pool::threads(args.jobs);
+    let plan = crate::plan::plan(project, &out, threads)?;
     for w in &plan.warnings {
         reporter.warning(w);
     }
@@ -35,7 +36,7 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
     reporter.verbose(&format!("entry timestamps from Unix time {epoch}"));
     let progress = reporter.progress();
     let options = crate::package::WriteOptions {
-        threads: args.jobs,
+        threads: Some(threads),
         force: args.force,
     };
     match crate::package::write(&plan, &out, epoch, options, progress.as_ref())? {

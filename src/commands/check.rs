@@ -7,7 +7,8 @@ use crate::report::Reporter;
 /// nothing.
 pub fn run(loaded: &Loaded, reporter: &Reporter) -> Result<(), Error> {
     for project in &loaded.apps {
-        let plan = crate::plan::plan(project, &crate::package::out_dir(project, None))?;
+        let out = crate::package::out_dir(project, None);
+        let plan = crate::plan::plan(project, &out, crate::package::ordered_pool::threads(None))?;
         for w in &plan.warnings {
             reporter.warning(w);
         }

@@ -6,14 +6,19 @@
 //! under it. VCS folders and the output folder are never walked. Folders are
 //! walked in name order, so the result does not depend on the file system.
 
+pub mod stamp;
+pub mod walk;
 pub mod windows_path;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::error::Error;
 use crate::manifest::{KeyPath, Project};
+use stamp::Stamp;
+use walk::Found;
 
 /// The output folder beside iiswsgi.toml when `--out-dir` is not given.
 pub const DEFAULT_OUT_DIR: &str = "dist";
@@ -31,6 +36,8 @@ pub struct SelectedFile {
     /// Destination relative to the app folder, `/`-separated.
     pub dest: String,
     pub size: u64,
+    /// The stamp from the same `stat` as `size`.
+    pub stamp: Option<Stamp>,
 }
 
 /// The outcome of selecting files.
@@ -40,91 +47,103 @@ pub struct Selection {
     pub warnings: Vec<String>,
 }
 
-/// Selects the project's files. `out_dir` (absolute) is never entered.
-pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
+/// What the walk leaves out: VCS and output folders, and links that lead
+/// outside the project or into an output folder.
+struct ProjectRules {
+    root: PathBuf,
+    out_dir: PathBuf,
+    default_out: PathBuf,
+}
+
+impl walk::Rules for ProjectRules {
+    fn enter(&self, path: &Path, name: &OsStr) -> bool {
+        !(VCS_FOLDERS.iter().any(|v| name == *v)
+            || path == self.out_dir
+            || path == self.default_out)
+    }
+
+    fn follow(&self, target: &Path) -> bool {
+        target.starts_with(&self.root)
+            && !target.starts_with(&self.out_dir)
+            && !target.starts_with(&self.default_out)
+    }
+}
+
+/// Selects the project's files, listing the tree on `threads` threads.
+/// `out_dir` (absolute) is never entered.
+pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selection, Error> {
     let files = &project.manifest.files;
     let at = KeyPath::root().key("files");
     let include = glob_set(project, &files.include, &at.key("include"))?;
     let exclude = glob_set(project, &files.exclude, &at.key("exclude"))?;
     let root = canonical(&project.root)?;
-    let out_dir = canonical(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
-    // The default output folder is never packaged either, even when this
-    // build writes elsewhere: it holds earlier packages.
-    let default_out = root.join(DEFAULT_OUT_DIR);
-    let is_output = |p: &Path| p == out_dir || p == default_out;
+    let rules = ProjectRules {
+        out_dir: canonical(out_dir).unwrap_or_else(|_| out_dir.to_path_buf()),
+        // The default output folder is never packaged either, even when this
+        // build writes elsewhere: it holds earlier packages.
+        default_out: root.join(DEFAULT_OUT_DIR),
+        root,
+    };
 
     let mut selection = Selection::default();
     let mut glob_hits = vec![0usize; files.include.len()];
     // Folders matched by an include glob, with the globs that matched them.
     let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
     let mut skipped_links = Vec::new();
-
-    let walker = walkdir::WalkDir::new(&root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 {
-                return true;
+    // The include globs that select the entry at hand (reused: one per entry
+    // would be an allocation per file).
+    let mut hits = Vec::new();
+    for found in walk::walk(&rules.root, threads, &rules)? {
+        let (rel, file) = match found {
+            Found::Dir { rel } => (rel, None),
+            Found::File {
+                path,
+                rel,
+                size,
+                stamp,
+            } => (rel, Some((path, size, stamp))),
+            Found::SkippedLink { path, dangling } => {
+                skipped_links.push((path, dangling));
+                continue;
             }
-            if e.file_type().is_dir()
-                && (VCS_FOLDERS.iter().any(|v| e.file_name() == *v) || is_output(e.path()))
-            {
-                return false;
-            }
-            if e.path_is_symlink() {
-                let inside = std::fs::canonicalize(e.path())
-                    .map(|target| {
-                        target.starts_with(&root)
-                            && target != out_dir
-                            && !target.starts_with(&out_dir)
-                    })
-                    .unwrap_or(false);
-                if !inside {
-                    skipped_links.push(e.path().to_path_buf());
-                    return false;
-                }
-            }
-            true
-        });
-    for entry in walker {
-        let entry = entry.map_err(|e| walk_error(&root, e))?;
-        if entry.depth() == 0 {
-            continue;
-        }
-        let rel = relative(&root, entry.path())?;
+        };
         included_dirs.retain(|(dir, _)| {
             rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/')
         });
-        let matched = include.matches(&rel);
-        if entry.file_type().is_dir() {
-            if !matched.is_empty() && !exclude.is_match(&rel) {
-                included_dirs.push((rel, matched));
+        let candidate = Candidate::new(&rel);
+        include.matches_candidate_into(&candidate, &mut hits);
+        let Some((source, size, stamp)) = file else {
+            if !hits.is_empty() && !exclude.is_match_candidate(&candidate) {
+                included_dirs.push((rel, hits.clone()));
             }
             continue;
-        }
-        let mut hits = matched;
+        };
         for (_, globs) in &included_dirs {
             hits.extend(globs);
         }
-        if hits.is_empty() || exclude.is_match(&rel) {
+        if hits.is_empty() || exclude.is_match_candidate(&candidate) {
             continue;
         }
-        for i in hits {
+        for &i in &hits {
             glob_hits[i] += 1;
         }
-        let size = entry.metadata().map_err(|e| walk_error(&root, e))?.len();
         selection.files.push(SelectedFile {
-            source: entry.path().to_path_buf(),
+            source,
             display: rel.clone(),
             dest: rel,
             size,
+            stamp,
         });
     }
-    for link in skipped_links {
+    for (link, dangling) in skipped_links {
         selection.warnings.push(format!(
-            "skipped symlink `{}`: it points outside the project (or into the output folder)",
-            link.display()
+            "skipped symlink `{}`: {}",
+            link.display(),
+            if dangling {
+                "what it points to does not exist"
+            } else {
+                "it points outside the project (or into the output folder)"
+            }
         ));
     }
     for (pattern, hits) in files.include.iter().zip(glob_hits) {
@@ -152,6 +171,7 @@ pub fn select(project: &Project, out_dir: &Path) -> Result<Selection, Error> {
             display: map.src.to_string_lossy().replace('\\', "/"),
             dest: map.dest.clone(),
             size: meta.len(),
+            stamp: Stamp::of(&meta),
         });
     }
     Ok(selection)
@@ -186,32 +206,4 @@ fn canonical(path: &Path) -> Result<PathBuf, Error> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-fn relative(root: &Path, path: &Path) -> Result<String, Error> {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let mut parts = Vec::new();
-    for c in rel.components() {
-        match c.as_os_str().to_str() {
-            Some(s) => parts.push(s),
-            None => return Err(Error::NonUtf8Path(path.to_path_buf())),
-        }
-    }
-    Ok(parts.join("/"))
-}
-
-fn walk_error(root: &Path, e: walkdir::Error) -> Error {
-    if let Some(ancestor) = e.loop_ancestor() {
-        return Error::SymlinkLoop {
-            path: e.path().unwrap_or(root).to_path_buf(),
-            ancestor: ancestor.to_path_buf(),
-        };
-    }
-    let path = e.path().unwrap_or(root).to_path_buf();
-    Error::Io {
-        path,
-        source: e
-            .into_io_error()
-            .unwrap_or_else(|| std::io::Error::other("walk failed")),
-    }
 }

@@ -3,6 +3,7 @@
 //! Checked before anything is written, because a package that unpacks
 //! differently (or not at all) on the server is worse than no package.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Web Deploy and Win32 without long-path support stop at MAX_PATH = 260
@@ -93,9 +94,9 @@ pub fn check_relative(path: &str) -> Result<(), NameProblem> {
     path.split('/').try_for_each(check_component)
 }
 
-/// Checks a path inside the package: its components and its installed length.
-pub fn check_package_path(path: &str) -> Result<(), NameProblem> {
-    check_relative(path)?;
+/// Checks that a path inside the package fits in MAX_PATH once installed
+/// under [`TYPICAL_SITE_ROOT`].
+pub fn check_installed_length(path: &str) -> Result<(), NameProblem> {
     let length = TYPICAL_SITE_ROOT.encode_utf16().count() + path.encode_utf16().count();
     if length >= MAX_PATH {
         return Err(NameProblem::TooLong { length });
@@ -103,9 +104,17 @@ pub fn check_package_path(path: &str) -> Result<(), NameProblem> {
     Ok(())
 }
 
-/// The key under which Windows considers two names the same.
-pub fn case_fold(path: &str) -> String {
-    path.to_lowercase()
+/// The key under which Windows considers two names the same (borrowed when
+/// the name is its own key, as most are: no copy per file).
+pub fn case_fold(path: &str) -> Cow<'_, str> {
+    if path
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        Cow::Owned(path.to_lowercase())
+    } else {
+        Cow::Borrowed(path)
+    }
 }
 
 #[cfg(test)]
@@ -137,10 +146,10 @@ mod tests {
     fn length_is_measured_under_the_typical_site_root() {
         let root = TYPICAL_SITE_ROOT.len();
         let ok = "a".repeat(MAX_PATH - 1 - root);
-        assert_eq!(check_package_path(&ok), Ok(()));
+        assert_eq!(check_installed_length(&ok), Ok(()));
         let long = "a".repeat(MAX_PATH - root);
         assert_eq!(
-            check_package_path(&long),
+            check_installed_length(&long),
             Err(NameProblem::TooLong { length: MAX_PATH })
         );
     }

@@ -9,61 +9,29 @@
 //! `.sha256` that was touched since rebuilds.
 //!
 //! To avoid reading every input again, the record also keeps each file's
-//! stat "stamp" (device, inode, mtime and ctime, taken from the open file
-//! before it was read), as git's index does. A file whose stamp is unchanged
+//! stat "stamp" (files/stamp.rs: device, inode, mtime and ctime, taken from
+//! the open file before it was read), as git's index does; the check
+//! compares it with the stamp the plan took while listing the tree, so a
+//! no-op build `stat`s each file once. A file whose stamp is unchanged
 //! keeps its recorded hash; any write to a file changes its ctime, which
 //! cannot be set back (unlike mtime), so such a file is hashed again. Files
 //! changed within a second of the build's start are always hashed again, in
 //! case the clock's granularity hid the change ("racy git"). Where there is
 //! no ctime (Windows), every file is hashed.
 
-use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use super::{PackageReport, encode, ordered_pool};
 use crate::error::Error;
+use crate::files::stamp::Stamp;
 use crate::plan::{BuildPlan, EntrySource};
 
 const HEADER: &str = "iiswsgi build inputs v2";
 /// Files whose ctime is this close to the build's start are hashed again.
 const RACY_NS: i128 = 1_000_000_000;
-
-/// What `stat` says about a file: enough to know it was not written to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    dev: u64,
-    ino: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-}
-
-/// The stamp of `meta` (`None` where the platform has no ctime).
-pub fn stamp(meta: &std::fs::Metadata) -> Option<Stamp> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some(Stamp {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
-/// Now, in nanoseconds since 1970, for the racy-file guard.
-pub fn now_ns() -> i128 {
-    std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
-}
 
 /// Where the record of `package_file` lives.
 pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
@@ -73,18 +41,26 @@ pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
 /// The inputs part of a record, from each entry's size and content hash
 /// (`None` for folders).
 pub fn inputs_text(plan: &BuildPlan, epoch: i64, hashes: &[Option<(u64, u128)>]) -> String {
-    let mut text = format!(
+    let mut text = header_text(plan, epoch);
+    // Written in place: a no-op build writes this for every entry.
+    text.reserve(plan.entries.iter().map(|e| e.name.len() + 56).sum());
+    for (entry, hash) in plan.entries.iter().zip(hashes) {
+        let _ = match hash {
+            Some((size, h)) => writeln!(text, "entry\t{}\t{size}\t{h:032x}", entry.name),
+            None => writeln!(text, "entry\t{}\tdir", entry.name),
+        };
+    }
+    text
+}
+
+/// What the record says before the entries: the tool, the entries'
+/// timestamp and the package.
+fn header_text(plan: &BuildPlan, epoch: i64) -> String {
+    format!(
         "{HEADER}\ntool\t{}\nepoch\t{epoch}\npackage\t{}\n",
         env!("CARGO_PKG_VERSION"),
         plan.package_file
-    );
-    for (entry, hash) in plan.entries.iter().zip(hashes) {
-        match hash {
-            Some((size, h)) => text.push_str(&format!("entry\t{}\t{size}\t{h:032x}\n", entry.name)),
-            None => text.push_str(&format!("entry\t{}\tdir\n", entry.name)),
-        }
-    }
-    text
+    )
 }
 
 fn output_line(report: &PackageReport) -> Option<String> {
@@ -108,10 +84,11 @@ pub fn save(
     let mut text = format!("{inputs}stamps\t{started_ns}\n");
     for (i, s) in stamps.iter().enumerate() {
         if let Some(s) = s {
-            text.push_str(&format!(
-                "stamp\t{i}\t{}\t{}\t{}\t{}\n",
+            let _ = writeln!(
+                text,
+                "stamp\t{i}\t{}\t{}\t{}\t{}",
                 s.dev, s.ino, s.mtime_ns, s.ctime_ns
-            ));
+            );
         }
     }
     let path = record_path(
@@ -130,150 +107,174 @@ pub fn save(
 
 /// The package, if it is up to date: its record matches the inputs as they
 /// are now, and the package and `.sha256` are as that build left them.
+///
+/// Entry by entry: a folder must still be a folder; a file whose stamp is
+/// the recorded one (and not racy) keeps its recorded size and hash; every
+/// other file, and every rendered document, is hashed now and compared.
 pub fn up_to_date(
     plan: &BuildPlan,
     out_dir: &Path,
     epoch: i64,
     threads: usize,
 ) -> Result<Option<PackageReport>, Error> {
-    let Ok(record) = std::fs::read_to_string(record_path(out_dir, &plan.package_file)) else {
+    let Ok(text) = std::fs::read_to_string(record_path(out_dir, &plan.package_file)) else {
         return Ok(None);
     };
-    let Some(parsed) = Record::parse(&record) else {
+    let Some(record) = Record::parse(&text) else {
         return Ok(None);
     };
-    let output = parsed.output;
-    let fields: Vec<&str> = output.split('\t').collect();
-    let [_, size, _, sha1, sha256] = fields[..] else {
+    let Some(report) = intact_package(plan, out_dir, record.output) else {
         return Ok(None);
     };
-    let path = out_dir.join(&plan.package_file);
-    let sha256_path = out_dir.join(format!("{}.sha256", plan.package_file));
+    if record.header != header_text(plan, epoch) || record.entries.len() != plan.entries.len() {
+        return Ok(None);
+    }
+    let mut to_hash = Vec::new();
+    for (i, (entry, recorded)) in plan.entries.iter().zip(&record.entries).enumerate() {
+        if recorded.name != entry.name {
+            return Ok(None);
+        }
+        match (&entry.source, recorded.content) {
+            (EntrySource::Directory, None) => {}
+            (EntrySource::Directory, Some(_)) | (_, None) => return Ok(None),
+            (EntrySource::File { stamp, .. }, Some((size, _)))
+                if size == entry.size && record.unchanged(i, *stamp) => {}
+            _ => to_hash.push(i),
+        }
+    }
+    let hashes = hash_entries(plan, &to_hash, threads)?;
+    let same = to_hash.iter().zip(hashes).all(|(&i, (size, hash))| {
+        record.entries[i].content == Some((size, &format!("{hash:032x}")[..]))
+    });
+    Ok(same.then_some(report))
+}
+
+/// The report of the package `output` (the record's last line) describes,
+/// if the package and its `.sha256` are as that build left them.
+fn intact_package(plan: &BuildPlan, out_dir: &Path, output: &str) -> Option<PackageReport> {
+    let [_, size, _, sha1, sha256] = output.split('\t').collect::<Vec<_>>()[..] else {
+        return None;
+    };
     let report = PackageReport {
-        path: path.clone(),
-        sha256_path: sha256_path.clone(),
+        path: out_dir.join(&plan.package_file),
+        sha256_path: out_dir.join(format!("{}.sha256", plan.package_file)),
         entries: plan.entries.len(),
-        size: size.parse().unwrap_or(u64::MAX),
+        size: size.parse().ok()?,
         sha1: sha1.to_string(),
         sha256: sha256.to_string(),
     };
-    let sums_intact = std::fs::read_to_string(&sha256_path)
+    let sums_intact = std::fs::read_to_string(&report.sha256_path)
         .is_ok_and(|s| s == format!("{sha256}  {}\n", plan.package_file));
-    if !sums_intact || output_line(&report).as_deref() != Some(&format!("{output}\n")) {
-        return Ok(None);
-    }
-    let hashes = hash_inputs(plan, threads, &parsed)?;
-    Ok((inputs_text(plan, epoch, &hashes) == parsed.inputs).then_some(report))
+    (sums_intact && output_line(&report).as_deref() == Some(&format!("{output}\n")))
+        .then_some(report)
+}
+
+/// One `entry` line of a record.
+struct RecordedEntry<'a> {
+    name: &'a str,
+    /// Size and hash (as written, hex); `None` for a folder.
+    content: Option<(u64, &'a str)>,
 }
 
 /// A record, read back.
 struct Record<'a> {
-    inputs: String,
-    /// Entry index → (name, size, hash) as recorded.
-    entries: Vec<(&'a str, u64, u128)>,
-    stamps: HashMap<usize, Stamp>,
+    /// The lines before the entries.
+    header: &'a str,
+    entries: Vec<RecordedEntry<'a>>,
+    /// Entry index → the file's stamp when it was read.
+    stamps: Vec<Option<Stamp>>,
     started_ns: i128,
     output: &'a str,
 }
 
 impl<'a> Record<'a> {
     fn parse(text: &'a str) -> Option<Record<'a>> {
-        let mut inputs = String::new();
+        let (inputs, rest) = text.split_once("\nstamps\t")?;
+        let header_len = inputs.find("\nentry\t").map_or(inputs.len(), |i| i + 1);
+        let header = &text[..header_len];
         let mut entries = Vec::new();
-        let mut stamps = HashMap::new();
-        let mut started_ns = None;
+        for line in inputs[header_len..].lines() {
+            let (name, last) = line.strip_prefix("entry\t")?.rsplit_once('\t')?;
+            entries.push(if last == "dir" {
+                RecordedEntry {
+                    name,
+                    content: None,
+                }
+            } else {
+                let (name, size) = name.rsplit_once('\t')?;
+                RecordedEntry {
+                    name,
+                    content: Some((size.parse().ok()?, last)),
+                }
+            });
+        }
+        let mut stamps = vec![None; entries.len()];
+        let mut lines = rest.lines();
+        let started_ns = lines.next()?.parse().ok()?;
         let mut output = None;
-        for line in text.lines() {
-            let fields: Vec<&str> = line.split('\t').collect();
-            match fields[..] {
-                ["stamps", started] => started_ns = started.parse().ok(),
-                ["stamp", i, dev, ino, mtime, ctime] => {
-                    stamps.insert(
-                        i.parse().ok()?,
-                        Stamp {
-                            dev: dev.parse().ok()?,
-                            ino: ino.parse().ok()?,
-                            mtime_ns: mtime.parse().ok()?,
-                            ctime_ns: ctime.parse().ok()?,
-                        },
-                    );
-                }
-                ["output", ..] => output = Some(line),
-                _ if started_ns.is_none() => {
-                    if let ["entry", name, size, hash] = fields[..] {
-                        entries.push((
-                            name,
-                            size.parse().ok()?,
-                            u128::from_str_radix(hash, 16).ok()?,
-                        ));
-                    } else if let ["entry", name, "dir"] = fields[..] {
-                        entries.push((name, 0, 0));
-                    }
-                    inputs.push_str(line);
-                    inputs.push('\n');
-                }
-                _ => return None,
+        for line in lines {
+            if line.starts_with("output\t") {
+                output = Some(line);
+                continue;
             }
+            let mut fields = line.strip_prefix("stamp\t")?.split('\t');
+            let mut next = || fields.next();
+            let i: usize = next()?.parse().ok()?;
+            *stamps.get_mut(i)? = Some(Stamp {
+                dev: next()?.parse().ok()?,
+                ino: next()?.parse().ok()?,
+                mtime_ns: next()?.parse().ok()?,
+                ctime_ns: next()?.parse().ok()?,
+            });
         }
         Some(Record {
-            inputs,
+            header,
             entries,
             stamps,
-            started_ns: started_ns?,
+            started_ns,
             output: output?,
         })
     }
 
-    /// The recorded size and hash of entry `i`, if the file is provably
-    /// unchanged since: same name, same stamp, not changed near the build.
-    fn unchanged(&self, i: usize, name: &str, now: Option<Stamp>) -> Option<(u64, u128)> {
-        let (recorded_name, size, hash) = *self.entries.get(i)?;
-        let now = now?;
-        (recorded_name == name
-            && self.stamps.get(&i) == Some(&now)
-            && now.ctime_ns < self.started_ns - RACY_NS)
-            .then_some((size, hash))
+    /// Whether the file of entry `i`, stamped `now` while planning, is
+    /// provably the one recorded: same stamp, not changed near that build.
+    fn unchanged(&self, i: usize, now: Option<Stamp>) -> bool {
+        now.is_some_and(|now| {
+            self.stamps.get(i) == Some(&Some(now)) && now.ctime_ns < self.started_ns - RACY_NS
+        })
     }
 }
 
-/// Size and content hash of every entry, in parallel, in batches (most
-/// entries are small files; one hand-off per file would cost more in
-/// thread wake-ups than the hashing).
-fn hash_inputs(
+/// Size and content hash of the entries at `indexes` (files and rendered
+/// documents), in parallel, in batches (most are small files; one hand-off
+/// per file would cost more in thread wake-ups than the hashing).
+fn hash_entries(
     plan: &BuildPlan,
+    indexes: &[usize],
     threads: usize,
-    record: &Record,
-) -> Result<Vec<Option<(u64, u128)>>, Error> {
+) -> Result<Vec<(u64, u128)>, Error> {
     const BATCH: usize = 256;
-    let entries = &plan.entries;
-    let mut hashes = Vec::with_capacity(entries.len());
+    let batches = indexes.len().div_ceil(BATCH);
+    let mut hashes = Vec::with_capacity(indexes.len());
     ordered_pool::run(
-        entries.len().div_ceil(BATCH),
-        threads,
+        batches,
+        threads.min(batches),
         threads * 2,
         |batch| {
             let first = batch * BATCH;
-            entries[first..(first + BATCH).min(entries.len())]
+            indexes[first..(first + BATCH).min(indexes.len())]
                 .iter()
-                .enumerate()
-                .map(|(j, entry)| match &entry.source {
-                    EntrySource::Directory => Ok(None),
-                    EntrySource::File { path, .. } => {
-                        let now = std::fs::metadata(path).ok().and_then(|m| stamp(&m));
-                        if let Some(known) = record.unchanged(first + j, &entry.name, now) {
-                            return Ok(Some(known));
-                        }
-                        File::open(path)
-                            .and_then(encode::content_hash)
-                            .map(Some)
-                            .map_err(|source| Error::Io {
-                                path: path.clone(),
-                                source,
-                            })
+                .map(|&i| match &plan.entries[i].source {
+                    EntrySource::File { path, .. } => File::open(path)
+                        .and_then(encode::content_hash)
+                        .map_err(|source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        }),
+                    EntrySource::Rendered { bytes, .. } => {
+                        Ok(encode::content_hash(&bytes[..]).expect("reading memory cannot fail"))
                     }
-                    EntrySource::Rendered { bytes, .. } => Ok(Some(
-                        encode::content_hash(&bytes[..]).expect("reading memory cannot fail"),
-                    )),
+                    EntrySource::Directory => unreachable!("folders have no content"),
                 })
                 .collect::<Result<Vec<_>, Error>>()
         },

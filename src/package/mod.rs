@@ -11,6 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::files::stamp::Stamp;
 use crate::plan::{BuildPlan, EntrySource};
 
 /// What was written.
@@ -105,7 +106,7 @@ pub fn write(
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
     let threads = ordered_pool::threads(options.threads);
-    let started_ns = fingerprint::now_ns();
+    let started_ns = crate::files::stamp::now_ns();
     if !options.force
         && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads)?
     {
@@ -209,7 +210,7 @@ fn encode_entry(
     source: &EntrySource,
     name: &str,
     package: &Path,
-) -> Result<Option<(encode::EncodedEntry, Option<fingerprint::Stamp>)>, Error> {
+) -> Result<Option<(encode::EncodedEntry, Option<Stamp>)>, Error> {
     match source {
         EntrySource::Directory => Ok(None),
         EntrySource::File { path: src, .. } => {
@@ -218,7 +219,7 @@ fn encode_entry(
                 source,
             };
             let file = File::open(src).map_err(io)?;
-            let stamp = file.metadata().ok().and_then(|m| fingerprint::stamp(&m));
+            let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
             let encoded = encode::encode(name, file).map_err(io)?;
             Ok(Some((encoded, stamp)))
         }
