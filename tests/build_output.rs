@@ -308,3 +308,35 @@ fn inspect_decodes_what_build_encoded() {
     assert!(rc.disagreements.is_empty(), "{:?}", rc.disagreements);
     assert_eq!(rc.web_deploy, Some("Web Deploy 3.x and later"));
 }
+
+/// Outputs are created as any file is (0666 less the umask), not private
+/// like temporary files: web servers must read the packages and feed.
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_umask_permissions_not_private_ones() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/flask"), dir.path());
+    let bin = assert_cmd::cargo::cargo_bin("iiswsgi");
+    for (umask, mode) in [("022", 0o644), ("077", 0o600)] {
+        let status = Process::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask} && exec \"$0\" build --force --feed --local"
+            ))
+            .arg(&bin)
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(dir.path().join("dist")).unwrap() {
+            let path = entry.unwrap().path();
+            let got = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "{} under umask {umask}", path.display());
+            seen.push(path.extension().unwrap().to_string_lossy().into_owned());
+        }
+        seen.sort();
+        assert_eq!(seen, ["inputs", "sha256", "xml", "zip"], "umask {umask}");
+    }
+}

@@ -122,11 +122,7 @@ pub fn write(
         source,
     };
     remove_stale_temporaries(out_dir, &plan.package_file);
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", plan.package_file))
-        .suffix(".tmp")
-        .tempfile_in(out_dir)
-        .map_err(io_err)?;
+    let tmp = temp_beside(out_dir, &plan.package_file).map_err(io_err)?;
     let total: u64 = plan.entries.iter().map(|e| e.size).sum();
     progress.start(total);
     let mut zip = zip_writer::ZipWriter::new(BufWriter::new(tmp), dos_time::dos_datetime(epoch));
@@ -270,6 +266,24 @@ fn remove_stale_temporaries(out_dir: &Path, package_file: &str) {
     }
 }
 
+/// A temporary file in `dir` that will be renamed to `name`
+/// (`.<name>.XXXXXX.tmp`, which [`remove_stale_temporaries`] knows).
+///
+/// Created as any output file is, 0666 less the umask, not with tempfile's
+/// private 0600: packages, checksums and feeds are copied to and served by
+/// web servers, which must be able to read them.
+fn temp_beside(dir: &Path, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path
@@ -284,11 +298,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
+    let mut tmp = temp_beside(dir, &name).map_err(io_err)?;
     tmp.write_all(bytes).map_err(io_err)?;
     tmp.as_file().sync_all().map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
