@@ -58,19 +58,31 @@ manifest() { # folder name include...
 manifest "$django" Django 'app/**'
 manifest "$large" Large 'app/**'
 
+# timed CMD...: runs CMD once; sets t (wall seconds, to the millisecond:
+# /usr/bin/time's own figure has only two decimals, too coarse for a no-op)
+# and m (max RSS, KB).
+timed() {
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
+  end=$(date +%s%N)
+  t=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+  read -r m < "$work/time.txt"
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # measure LABEL OUTPUT CMD...: median wall seconds, max RSS (MB), output bytes
 measure() {
   local label=$1 out=$2; shift 2
-  local times=() rss=0
+  local times=() rss=0 t m
   for _ in $(seq "$runs"); do
     rm -f "$out"
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
-    read -r t m < "$work/time.txt"
+    timed "$@"
     times+=("$t"); (( m > rss )) && rss=$m
   done
-  local median; median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   local size; size=$(stat -c %s "$out")
-  echo "$label $median $((rss / 1024)) $size"
+  echo "$label $(median "${times[@]}") $((rss / 1024)) $size"
 }
 
 report() { # corpus
@@ -93,15 +105,20 @@ report() { # corpus
       "$(awk -v a="$t" -v b="$base_t" 'BEGIN {printf "%.2fx", a / b}')" \
       "$(awk -v a="$s" -v b="$zip_s" 'BEGIN {printf "%.3f", a / b}')"
   done
-  # No-op and one-file-changed rebuilds.
+  # No-op (median of as many runs, after one that writes the record) and
+  # one-file-changed rebuilds.
   "$iiswsgi" --manifest-path "$dir/iiswsgi.toml" build -q
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$iiswsgi" --manifest-path "$dir/iiswsgi.toml" build -q
-  read -r noop_t noop_m < "$work/time.txt"
+  local noops=() noop_m=0 t m
+  for _ in $(seq "$runs"); do
+    timed "$iiswsgi" --manifest-path "$dir/iiswsgi.toml" build -q
+    noops+=("$t"); (( m > noop_m )) && noop_m=$m
+  done
+  local noop_t; noop_t=$(median "${noops[@]}")
   local one; one=$(find "$dir/app" -name '*.py' -type f | sort | sed -n 1p)
   echo "# changed" >> "$one"
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$iiswsgi" --manifest-path "$dir/iiswsgi.toml" build -q
-  read -r one_t _ < "$work/time.txt"
-  echo "no-op rebuild:      ${noop_t}s ($(awk -v a="$noop_t" -v b="$base_t" 'BEGIN {printf "%.1f%%", 100 * a / b}') of a full build), RSS $((noop_m / 1024)) MB"
+  timed "$iiswsgi" --manifest-path "$dir/iiswsgi.toml" build -q
+  local one_t=$t
+  echo "no-op rebuild:      ${noop_t}s ($(awk -v a="$noop_t" -v b="$base_t" 'BEGIN {printf "%.1f%%", 100 * a / b}') of a full build; median of $runs), RSS $((noop_m / 1024)) MB"
   echo "one file changed:   ${one_t}s ($(awk -v a="$one_t" -v b="$base_t" 'BEGIN {printf "%.1f%%", 100 * a / b}') of a full build)"
 }
 

@@ -79,7 +79,8 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     let documents = render_documents(project, &renderer)?;
 
     let selection = files::select(project, out_dir, threads)?;
-    let mut entries: Vec<PlanEntry> = Vec::new();
+    // Room for the folders too (fewer than the files, in every real tree).
+    let mut entries: Vec<PlanEntry> = Vec::with_capacity(selection.files.len() * 2 + 8);
     for f in selection.files {
         entries.push(PlanEntry {
             name: format!("{folder}/{}", f.dest),

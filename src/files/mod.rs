@@ -87,7 +87,9 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
 
     let mut selection = Selection::default();
     let mut glob_hits = vec![0usize; files.include.len()];
-    // Folders matched by an include glob, with the globs that matched them.
+    // The folders above the entry at hand that an include glob matched, outermost
+    // first, each with the globs that matched it or a folder above it (the
+    // walk lists a folder right before what it holds, so this is a stack).
     let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
     let mut skipped_links = Vec::new();
     // The include globs that select the entry at hand (reused: one per entry
@@ -107,20 +109,24 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
                 continue;
             }
         };
-        included_dirs.retain(|(dir, _)| {
-            rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/')
-        });
+        while included_dirs.last().is_some_and(|(dir, _)| {
+            !(rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/'))
+        }) {
+            included_dirs.pop();
+        }
         let candidate = Candidate::new(&rel);
         include.matches_candidate_into(&candidate, &mut hits);
+        if let Some((_, above)) = included_dirs.last() {
+            hits.extend(above);
+        }
         let Some((source, size, stamp)) = file else {
             if !hits.is_empty() && !exclude.is_match_candidate(&candidate) {
+                hits.sort_unstable();
+                hits.dedup();
                 included_dirs.push((rel, hits.clone()));
             }
             continue;
         };
-        for (_, globs) in &included_dirs {
-            hits.extend(globs);
-        }
         if hits.is_empty() || exclude.is_match_candidate(&candidate) {
             continue;
         }

@@ -22,7 +22,9 @@ use super::stamp::Stamp;
 use crate::error::Error;
 
 /// One entry of the tree, in walk order: a folder comes before what it
-/// holds, and names are in byte order within a folder.
+/// holds, and the entries are in byte order of their `rel` paths (with a
+/// `/` after a folder's), the order the package is written in, so the plan
+/// has little left to sort.
 #[derive(Debug)]
 pub enum Found {
     /// A folder that was entered.
@@ -82,7 +84,8 @@ pub fn walk(root: &Path, threads: usize, rules: &dyn Rules) -> Result<Vec<Found>
     for (id, listing) in state.done {
         listings[id] = Some(listing);
     }
-    let mut found = Vec::new();
+    let count = listings.iter().flatten().flatten().map(Vec::len).sum();
+    let mut found = Vec::with_capacity(count);
     flatten(&mut listings, 0, &mut found)?;
     Ok(found)
 }
@@ -126,6 +129,21 @@ struct Child {
 impl Child {
     fn name(&self) -> &[u8] {
         &self.path.as_os_str().as_encoded_bytes()[self.name_at..]
+    }
+
+    /// Orders siblings so that the whole walk is in byte order of the
+    /// entries' paths: a folder sorts as its name and a `/`, which is where
+    /// everything in it sorts (`a-b` before `a/x`, as `-` < `/`).
+    fn cmp_as_paths(&self, other: &Child) -> std::cmp::Ordering {
+        fn key(c: &Child) -> impl Iterator<Item = u8> + '_ {
+            let slash: &[u8] = if matches!(c.kind, Kind::Dir { .. }) {
+                b"/"
+            } else {
+                b""
+            };
+            c.name().iter().chain(slash).copied()
+        }
+        key(self).cmp(key(other))
     }
 }
 
@@ -248,7 +266,7 @@ impl Shared {
                 });
             }
         }
-        children.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        children.sort_unstable_by(Child::cmp_as_paths);
         Ok(children)
     }
 
@@ -363,13 +381,20 @@ mod tests {
     }
 
     #[test]
-    fn name_order_folders_first_same_for_any_thread_count() {
+    fn path_order_folders_first_same_for_any_thread_count() {
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
-        for (i, rel) in ["b/z.py", "b/a/x", "a.txt", "B", "skip/no", "b/a/y/deep"]
-            .iter()
-            .enumerate()
-        {
+        let files = [
+            "b/z.py",
+            "b/a/x",
+            "a.txt",
+            "B",
+            "skip/no",
+            "b/a/y/deep",
+            "b-c.txt",
+            "b/a-b",
+        ];
+        for (i, rel) in files.iter().enumerate() {
             let path = root.join(rel);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, vec![b'.'; i]).unwrap();
@@ -380,20 +405,26 @@ mod tests {
             std::fs::write(path.with_file_name(format!("f{n}")), b"").unwrap();
         }
         let one = names(&walk(&root, 1, &All).unwrap());
-        assert_eq!(
-            one[..8],
-            [
-                "B 3",
-                "a.txt 2",
-                "b/",
-                "b/a/",
-                "b/a/x 1",
-                "b/a/y/",
-                "b/a/y/deep 5",
-                "b/z.py 0"
-            ]
-        );
-        assert_eq!(one.len(), 8 + 1 + 7 + 40);
+        let head = [
+            "B 3",
+            "a.txt 2",
+            "b-c.txt 6",
+            "b/",
+            "b/a-b 7",
+            "b/a/",
+            "b/a/x 1",
+            "b/a/y/",
+            "b/a/y/deep 5",
+            "b/z.py 0",
+        ];
+        assert_eq!(one[..head.len()], head);
+        // Byte order of the paths (a folder's with its `/`), as in the zip.
+        let keys: Vec<String> = one
+            .iter()
+            .map(|n| n.split(' ').next().unwrap().into())
+            .collect();
+        assert!(keys.is_sorted(), "{keys:?}");
+        assert_eq!(one.len(), head.len() + 1 + 7 + 40);
         assert!(!one.iter().any(|n| n.contains("skip")));
         for threads in [2, 3, 8] {
             assert_eq!(names(&walk(&root, threads, &All).unwrap()), one);
