@@ -3,7 +3,8 @@
 //! `[files] include`/`exclude` globs are matched against paths relative to
 //! iiswsgi.toml with `/` separators; `*` stays inside one folder and `**`
 //! crosses folders. An include glob that names a folder takes everything
-//! under it. VCS folders and the output folder are never walked. Folders are
+//! under it; an exclude glob that names a folder leaves out everything
+//! under it (like MANIFEST.in's `prune`), whatever the include globs say. VCS folders and the output folder are never walked. Folders are
 //! walked in name order, so the result does not depend on the file system.
 
 pub mod stamp;
@@ -91,6 +92,9 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
     // first, each with the globs that matched it or a folder above it (the
     // walk lists a folder right before what it holds, so this is a stack).
     let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
+    // The folder an exclude glob matched that the walk is in: nothing in it
+    // is packaged, whatever the include globs say.
+    let mut excluded_dir: Option<String> = None;
     let mut skipped_links = Vec::new();
     // The include globs that select the entry at hand (reused: one per entry
     // would be an allocation per file).
@@ -109,9 +113,16 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
                 continue;
             }
         };
-        while included_dirs.last().is_some_and(|(dir, _)| {
-            !(rel.starts_with(dir.as_str()) && rel.as_bytes().get(dir.len()) == Some(&b'/'))
-        }) {
+        if excluded_dir
+            .as_deref()
+            .is_some_and(|dir| is_under(&rel, dir))
+        {
+            continue;
+        }
+        while included_dirs
+            .last()
+            .is_some_and(|(dir, _)| !is_under(&rel, dir))
+        {
             included_dirs.pop();
         }
         let candidate = Candidate::new(&rel);
@@ -120,7 +131,9 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
             hits.extend(above);
         }
         let Some((source, size, stamp)) = file else {
-            if !hits.is_empty() && !exclude.is_match_candidate(&candidate) {
+            if exclude.is_match_candidate(&candidate) {
+                excluded_dir = Some(rel);
+            } else if !hits.is_empty() {
                 hits.sort_unstable();
                 hits.dedup();
                 included_dirs.push((rel, hits.clone()));
@@ -181,6 +194,11 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
         });
     }
     Ok(selection)
+}
+
+/// Whether `rel` is inside folder `dir` (both relative, `/`-separated).
+fn is_under(rel: &str, dir: &str) -> bool {
+    rel.len() > dir.len() && rel.starts_with(dir) && rel.as_bytes()[dir.len()] == b'/'
 }
 
 fn glob_set(project: &Project, patterns: &[String], at: &KeyPath) -> Result<GlobSet, Error> {
