@@ -83,7 +83,8 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     let mut entries: Vec<PlanEntry> = Vec::with_capacity(selection.files.len() * 2 + 8);
     for f in selection.files {
         entries.push(PlanEntry {
-            name: format!("{folder}/{}", f.dest),
+            // concat sizes the string exactly; format! would grow it.
+            name: [folder.as_str(), "/", &f.dest].concat(),
             source: EntrySource::File {
                 path: f.source,
                 display: f.display,
@@ -337,7 +338,7 @@ fn check_entries(entries: &[PlanEntry]) -> Result<Vec<String>, Error> {
             });
         }
     }
-    Ok(folders.iter().map(|(f, _)| format!("{f}/")).collect())
+    Ok(folders.iter().map(|(f, _)| [f, "/"].concat()).collect())
 }
 
 /// Adds folder entries for the app folder and every folder holding a file
