@@ -4,8 +4,10 @@
 //! iiswsgi.toml with `/` separators; `*` stays inside one folder and `**`
 //! crosses folders. An include glob that names a folder takes everything
 //! under it; an exclude glob that names a folder leaves out everything
-//! under it (like MANIFEST.in's `prune`), whatever the include globs say. VCS folders and the output folder are never walked. Folders are
-//! walked in name order, so the result does not depend on the file system.
+//! under it (like MANIFEST.in's `prune`), whatever the include globs say.
+//! VCS folders and the output folder are never walked. The tree is listed
+//! in path order (walk.rs), so the result does not depend on the file
+//! system or the thread count.
 
 pub mod stamp;
 pub mod walk;
@@ -99,7 +101,9 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
     // The include globs that select the entry at hand (reused: one per entry
     // would be an allocation per file).
     let mut hits = Vec::new();
-    for found in walk::walk(&rules.root, threads, &rules)? {
+    let found = walk::walk(&rules.root, threads, &rules)?;
+    selection.files.reserve(found.len());
+    for found in found {
         let (rel, file) = match found {
             Found::Dir { rel } => (rel, None),
             Found::File {

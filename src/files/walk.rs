@@ -1,4 +1,4 @@
-//! Listing the project tree, on worker threads, in name order.
+//! Listing the project tree, on worker threads, in path order.
 //!
 //! A no-op build is mostly this listing: every file's `stat` is needed, for
 //! its size in the plan and its stamp for the no-op check. Walking folder by
@@ -6,8 +6,8 @@
 //! time in the kernel, resolving every path from the root again. Here each
 //! folder is listed by whichever worker is free, each entry is `stat`-ed
 //! relative to its open folder (`DirEntry::metadata`), and the listings are
-//! then put together in name order, so the result is the same whatever the
-//! thread count or the order the file system lists names in.
+//! then put together in byte order of the paths, so the result is the same
+//! whatever the thread count or the order the file system lists names in.
 //!
 //! Symbolic links are resolved once (`canonicalize`): the caller decides
 //! which targets to follow. A followed folder link whose target contains a
@@ -115,7 +115,7 @@ fn flatten(listings: &mut [Option<Listing>], id: usize, out: &mut Vec<Found>) ->
     Ok(())
 }
 
-/// A folder's entries in name order, or why it could not be listed.
+/// A folder's entries in path order, or why it could not be listed.
 type Listing = Result<Vec<Child>, Error>;
 
 struct Child {

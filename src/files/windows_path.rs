@@ -83,7 +83,8 @@ pub fn check_component(name: &str) -> Result<(), NameProblem> {
         return Err(NameProblem::TrailingDotOrSpace(name.to_string()));
     }
     let stem = name.split('.').next().unwrap_or(name).trim_end();
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
+    // Every reserved name is 3 or 4 letters: most names are done here.
+    if matches!(stem.len(), 3 | 4) && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
         return Err(NameProblem::Reserved(name.to_string()));
     }
     Ok(())
@@ -97,7 +98,11 @@ pub fn check_relative(path: &str) -> Result<(), NameProblem> {
 /// Checks that a path inside the package fits in MAX_PATH once installed
 /// under [`TYPICAL_SITE_ROOT`].
 pub fn check_installed_length(path: &str) -> Result<(), NameProblem> {
-    let length = TYPICAL_SITE_ROOT.encode_utf16().count() + path.encode_utf16().count();
+    let units = |s: &str| match s.is_ascii() {
+        true => s.len(),
+        false => s.encode_utf16().count(),
+    };
+    let length = units(TYPICAL_SITE_ROOT) + units(path);
     if length >= MAX_PATH {
         return Err(NameProblem::TooLong { length });
     }
