@@ -215,3 +215,31 @@ fn any_change_rebuilds() {
     std::fs::write(zip(root), z).unwrap();
     rebuilt("an edited package", &[]);
 }
+
+/// With every file older than a second before the last build, the quick
+/// digest alone decides: the record's entry lines are not read (here they
+/// are made wrong, and the build is still fresh); without the digest, the
+/// entry-by-entry check reads them, finds them wrong, and rebuilds.
+#[test]
+fn the_quick_digest_decides_when_no_file_changed_near_the_build() {
+    let dir = project();
+    let root = dir.path();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(build(root, &[]).contains("Built"));
+    let record = root.join("dist/.Big-1.0.msdeploy.zip.inputs");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("quick\t")).count(), 1);
+    std::fs::write(&record, text.replace("entry\t", "entry\tx")).unwrap();
+    let stderr = build(root, &[]);
+    assert!(stderr.contains("Fresh"), "{stderr}");
+
+    let text = std::fs::read_to_string(&record).unwrap();
+    let without_quick: String = text
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("quick\t"))
+        .collect();
+    std::fs::write(&record, without_quick).unwrap();
+    let stderr = build(root, &[]);
+    assert!(stderr.contains("Built"), "{stderr}");
+    assert!(build(root, &[]).contains("Fresh"));
+}

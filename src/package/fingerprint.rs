@@ -18,18 +18,27 @@
 //! changed within a second of the build's start are always hashed again, in
 //! case the clock's granularity hid the change ("racy git"). Where there is
 //! no ctime (Windows), every file is hashed.
+//!
+//! Comparing stamps entry by entry still means parsing a line per entry, so
+//! the record ends with a "quick" digest: one XXH3-128 over every entry's
+//! name and size, each file's stamp and each rendered document's content
+//! hash. When the digest of the plan at hand is the same and no file was
+//! changed near the recorded build, nothing changed and the entries are not
+//! read; otherwise the entry-by-entry check decides.
 
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use xxhash_rust::xxh3::Xxh3;
+
 use super::{PackageReport, encode, ordered_pool};
 use crate::error::Error;
 use crate::files::stamp::Stamp;
 use crate::plan::{BuildPlan, EntrySource};
 
-const HEADER: &str = "iiswsgi build inputs v2";
+const HEADER: &str = "iiswsgi build inputs v3";
 /// Files whose ctime is this close to the build's start are hashed again.
 const RACY_NS: i128 = 1_000_000_000;
 
@@ -40,7 +49,7 @@ pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
 
 /// The inputs part of a record, from each entry's size and content hash
 /// (`None` for folders).
-pub fn inputs_text(plan: &BuildPlan, epoch: i64, hashes: &[Option<(u64, u128)>]) -> String {
+fn inputs_text(plan: &BuildPlan, epoch: i64, hashes: &[Option<(u64, u128)>]) -> String {
     let mut text = header_text(plan, epoch);
     // Written in place: a no-op build writes this for every entry.
     text.reserve(plan.entries.iter().map(|e| e.name.len() + 56).sum());
@@ -72,15 +81,52 @@ fn output_line(report: &PackageReport) -> Option<String> {
     ))
 }
 
-/// Records what `report`'s package was built from: the inputs, the files'
-/// stamps (taken before they were read), and the package.
+/// The quick digest of `plan` (see the module's documentation), and the
+/// newest ctime among its files; `None` if a file has no stamp.
+fn quick_digest(
+    plan: &BuildPlan,
+    stamp: impl Fn(usize) -> Option<Stamp>,
+    rendered_hash: impl Fn(usize) -> u128,
+) -> Option<(u128, i128)> {
+    let mut digest = Xxh3::new();
+    let mut newest = i128::MIN;
+    digest.update(&(plan.entries.len() as u64).to_le_bytes());
+    for (i, entry) in plan.entries.iter().enumerate() {
+        digest.update(entry.name.as_bytes());
+        digest.update(&entry.size.to_le_bytes());
+        match &entry.source {
+            EntrySource::Directory => digest.update(b"d"),
+            EntrySource::File { .. } => {
+                let s = stamp(i)?;
+                newest = newest.max(s.ctime_ns);
+                digest.update(b"f");
+                digest.update(&s.dev.to_le_bytes());
+                digest.update(&s.ino.to_le_bytes());
+                digest.update(&s.mtime_ns.to_le_bytes());
+                digest.update(&s.ctime_ns.to_le_bytes());
+            }
+            EntrySource::Rendered { .. } => {
+                digest.update(b"r");
+                digest.update(&rendered_hash(i).to_le_bytes());
+            }
+        }
+    }
+    Some((digest.digest128(), newest))
+}
+
+/// Records what `plan`'s package (`report`) was built from: each entry's
+/// size and hash, the files' stamps (taken before they were read), the
+/// quick digest, and the package.
 pub fn save(
     out_dir: &Path,
-    inputs: &str,
+    plan: &BuildPlan,
+    epoch: i64,
+    hashes: &[Option<(u64, u128)>],
     stamps: &[Option<Stamp>],
     started_ns: i128,
     report: &PackageReport,
 ) -> Result<(), Error> {
+    let inputs = inputs_text(plan, epoch, hashes);
     let mut text = format!("{inputs}stamps\t{started_ns}\n");
     for (i, s) in stamps.iter().enumerate() {
         if let Some(s) = s {
@@ -91,14 +137,11 @@ pub fn save(
             );
         }
     }
-    let path = record_path(
-        out_dir,
-        &report
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy(),
-    );
+    let rendered_hash = |i: usize| hashes[i].map_or(0, |(_, hash)| hash);
+    if let Some((digest, _)) = quick_digest(plan, |i| stamps[i], rendered_hash) {
+        let _ = writeln!(text, "quick\t{digest:032x}\t{started_ns}");
+    }
+    let path = record_path(out_dir, &plan.package_file);
     match output_line(report) {
         Some(line) => super::write_atomically(&path, format!("{text}{line}").as_bytes()),
         None => Ok(()),
@@ -120,10 +163,40 @@ pub fn up_to_date(
     let Ok(text) = std::fs::read_to_string(record_path(out_dir, &plan.package_file)) else {
         return Ok(None);
     };
-    let Some(record) = Record::parse(&text) else {
+    // The last two lines: the quick digest (if any) and the package.
+    let mut tail = text.trim_end_matches('\n').rsplitn(3, '\n');
+    let (Some(output), quick) = (tail.next(), tail.next()) else {
         return Ok(None);
     };
-    let Some(report) = intact_package(plan, out_dir, record.output) else {
+    if !text.starts_with(&header_text(plan, epoch)) {
+        return Ok(None);
+    }
+    let Some(report) = intact_package(plan, out_dir, output) else {
+        return Ok(None);
+    };
+    if let Some((digest, started_ns)) =
+        quick.and_then(|q| q.strip_prefix("quick\t")?.split_once('\t'))
+        && let Some((now, newest)) = quick_digest(
+            plan,
+            |i| match &plan.entries[i].source {
+                EntrySource::File { stamp, .. } => *stamp,
+                _ => None,
+            },
+            |i| match &plan.entries[i].source {
+                EntrySource::Rendered { bytes, .. } => {
+                    encode::content_hash(&bytes[..]).map_or(0, |(_, hash)| hash)
+                }
+                _ => 0,
+            },
+        )
+        && digest == format!("{now:032x}")
+        && started_ns
+            .parse::<i128>()
+            .is_ok_and(|started| newest < started - RACY_NS)
+    {
+        return Ok(Some(report));
+    }
+    let Some(record) = Record::parse(&text) else {
         return Ok(None);
     };
     if record.header != header_text(plan, epoch) || record.entries.len() != plan.entries.len() {
@@ -184,7 +257,6 @@ struct Record<'a> {
     /// Entry index → the file's stamp when it was read.
     stamps: Vec<Option<Stamp>>,
     started_ns: i128,
-    output: &'a str,
 }
 
 impl<'a> Record<'a> {
@@ -211,10 +283,9 @@ impl<'a> Record<'a> {
         let mut stamps = vec![None; entries.len()];
         let mut lines = rest.lines();
         let started_ns = lines.next()?.parse().ok()?;
-        let mut output = None;
         for line in lines {
-            if line.starts_with("output\t") {
-                output = Some(line);
+            // Both were read by the quick check already.
+            if line.starts_with("output\t") || line.starts_with("quick\t") {
                 continue;
             }
             let mut fields = line.strip_prefix("stamp\t")?.split('\t');
@@ -232,7 +303,6 @@ impl<'a> Record<'a> {
             entries,
             stamps,
             started_ns,
-            output: output?,
         })
     }
 

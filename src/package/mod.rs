@@ -190,13 +190,7 @@ pub fn write(
         sha1: digests.sha1,
         sha256: digests.sha256,
     };
-    fingerprint::save(
-        out_dir,
-        &fingerprint::inputs_text(plan, epoch, &hashes),
-        &stamps,
-        started_ns,
-        &report,
-    )?;
+    fingerprint::save(out_dir, plan, epoch, &hashes, &stamps, started_ns, &report)?;
     Ok(Outcome::Built(report))
 }
 
