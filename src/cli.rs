@@ -74,7 +74,7 @@ pub struct BuildArgs {
     /// Rebuild even if nothing that goes into the package changed
     #[arg(long)]
     pub force: bool,
-    /// List files and compress on N threads (default: one per core); the package is the same either way
+    /// Compress on N threads (default: one per core) and list files on up to 4×N; the package is the same either way
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Also write the WebPI feed for the packages just built

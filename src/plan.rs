@@ -3,8 +3,10 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use crate::error::Error;
 use crate::files::stamp::Stamp;
@@ -290,8 +292,11 @@ fn check_entries(entries: &[PlanEntry]) -> Result<Vec<String>, Error> {
         package_path: e.name.clone(),
         problem,
     };
-    let mut seen: HashMap<Cow<str>, &PlanEntry> = HashMap::with_capacity(entries.len());
-    let mut met: HashSet<&str> = HashSet::new();
+    // XXH3 rather than SipHash: the keys are the project's own names (no
+    // flooding to fear), and hashing them is much of a no-op build's planning.
+    let mut seen: HashMap<Cow<str>, &PlanEntry, Xxh3DefaultBuilder> =
+        HashMap::with_capacity_and_hasher(entries.len(), Xxh3DefaultBuilder);
+    let mut met: HashSet<&str, Xxh3DefaultBuilder> = HashSet::with_hasher(Xxh3DefaultBuilder);
     // Folders in the order first met, with the entry that met them.
     let mut folders: Vec<(&str, &PlanEntry)> = Vec::new();
     for e in entries {

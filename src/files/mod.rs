@@ -72,7 +72,8 @@ impl walk::Rules for ProjectRules {
     }
 }
 
-/// Selects the project's files, listing the tree on `threads` threads.
+/// Selects the project's files, listing the tree for `threads` workers
+/// ([`walk::listing_threads`]).
 /// `out_dir` (absolute) is never entered.
 pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selection, Error> {
     let files = &project.manifest.files;
@@ -101,7 +102,7 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
     // The include globs that select the entry at hand (reused: one per entry
     // would be an allocation per file).
     let mut hits = Vec::new();
-    let found = walk::walk(&rules.root, threads, &rules)?;
+    let found = walk::walk(&rules.root, walk::listing_threads(threads), &rules)?;
     selection.files.reserve(found.len());
     for found in found {
         let (rel, file) = match found {

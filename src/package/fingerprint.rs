@@ -151,7 +151,8 @@ pub fn save(
 /// The package, if it is up to date: its record matches the inputs as they
 /// are now, and the package and `.sha256` are as that build left them.
 ///
-/// Entry by entry: a folder must still be a folder; a file whose stamp is
+/// First by the quick digest ([`quick_check`]); failing that, entry by
+/// entry: a folder must still be a folder; a file whose stamp is
 /// the recorded one (and not racy) keeps its recorded size and hash; every
 /// other file, and every rendered document, is hashed now and compared.
 pub fn up_to_date(
@@ -174,26 +175,7 @@ pub fn up_to_date(
     let Some(report) = intact_package(plan, out_dir, output) else {
         return Ok(None);
     };
-    if let Some((digest, started_ns)) =
-        quick.and_then(|q| q.strip_prefix("quick\t")?.split_once('\t'))
-        && let Some((now, newest)) = quick_digest(
-            plan,
-            |i| match &plan.entries[i].source {
-                EntrySource::File { stamp, .. } => *stamp,
-                _ => None,
-            },
-            |i| match &plan.entries[i].source {
-                EntrySource::Rendered { bytes, .. } => {
-                    encode::content_hash(&bytes[..]).map_or(0, |(_, hash)| hash)
-                }
-                _ => 0,
-            },
-        )
-        && digest == format!("{now:032x}")
-        && started_ns
-            .parse::<i128>()
-            .is_ok_and(|started| newest < started - RACY_NS)
-    {
+    if quick.is_some_and(|line| quick_check(plan, line)) {
         return Ok(Some(report));
     }
     let Some(record) = Record::parse(&text) else {
@@ -220,6 +202,37 @@ pub fn up_to_date(
         record.entries[i].content == Some((size, &format!("{hash:032x}")[..]))
     });
     Ok(same.then_some(report))
+}
+
+/// Whether the record's `quick` line proves `plan` unchanged: the digest of
+/// the plan's stamps is the recorded one, and no file changed within a
+/// second of the recorded build's start (the stamp could hide that).
+fn quick_check(plan: &BuildPlan, line: &str) -> bool {
+    let Some((digest, started_ns)) = line
+        .strip_prefix("quick\t")
+        .and_then(|fields| fields.split_once('\t'))
+    else {
+        return false;
+    };
+    let now = quick_digest(
+        plan,
+        |i| match &plan.entries[i].source {
+            EntrySource::File { stamp, .. } => *stamp,
+            _ => None,
+        },
+        |i| match &plan.entries[i].source {
+            EntrySource::Rendered { bytes, .. } => {
+                encode::content_hash(&bytes[..]).map_or(0, |(_, hash)| hash)
+            }
+            _ => 0,
+        },
+    );
+    now.is_some_and(|(now, newest)| {
+        digest == format!("{now:032x}")
+            && started_ns
+                .parse::<i128>()
+                .is_ok_and(|started| newest < started - RACY_NS)
+    })
 }
 
 /// The report of the package `output` (the record's last line) describes,
