@@ -169,7 +169,8 @@ pub fn up_to_date(
     let (Some(output), quick) = (tail.next(), tail.next()) else {
         return Ok(None);
     };
-    if !text.starts_with(&header_text(plan, epoch)) {
+    let header = header_text(plan, epoch);
+    if !text.starts_with(&header) {
         return Ok(None);
     }
     let Some(report) = intact_package(plan, out_dir, output) else {
@@ -181,7 +182,7 @@ pub fn up_to_date(
     let Some(record) = Record::parse(&text) else {
         return Ok(None);
     };
-    if record.header != header_text(plan, epoch) || record.entries.len() != plan.entries.len() {
+    if record.header != header || record.entries.len() != plan.entries.len() {
         return Ok(None);
     }
     let mut to_hash = Vec::new();
@@ -336,6 +337,9 @@ fn hash_entries(
     indexes: &[usize],
     threads: usize,
 ) -> Result<Vec<(u64, u128)>, Error> {
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
     const BATCH: usize = 256;
     let batches = indexes.len().div_ceil(BATCH);
     let mut hashes = Vec::with_capacity(indexes.len());
