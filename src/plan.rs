@@ -65,6 +65,9 @@ pub struct BuildPlan {
     pub entries: Vec<PlanEntry>,
     /// Non-fatal findings (unmatched globs, skipped links).
     pub warnings: Vec<String>,
+    /// Where the project's file names came from: the listing cache, or a
+    /// walk whose listing the build saves for the next one.
+    pub listed: files::Listed,
 }
 
 /// The package file name for an app.
@@ -80,7 +83,9 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     let renderer = Renderer::new(project)?;
     let documents = render_documents(project, &renderer)?;
 
-    let selection = files::select(project, out_dir, threads)?;
+    let package_file = package_file_name(&app.name, &app.version);
+    let cache = files::listing_cache::path(out_dir, &package_file);
+    let selection = files::select(project, out_dir, threads, Some(&cache))?;
     // Room for the folders too (fewer than the files, in every real tree).
     let mut entries: Vec<PlanEntry> = Vec::with_capacity(selection.files.len() * 2 + 8);
     for f in selection.files {
@@ -153,9 +158,10 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
         });
     }
     Ok(BuildPlan {
-        package_file: package_file_name(&app.name, &app.version),
+        package_file,
         entries,
         warnings: selection.warnings,
+        listed: selection.listed,
     })
 }
 

@@ -243,3 +243,150 @@ fn the_quick_digest_decides_when_no_file_changed_near_the_build() {
     assert!(stderr.contains("Built"), "{stderr}");
     assert!(build(root, &[]).contains("Fresh"));
 }
+
+/// The names in a package, in order.
+fn names(package: &Path) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::fs::File::open(package).unwrap()).unwrap();
+    archive.file_names().map(str::to_string).collect()
+}
+
+/// The listing cache (files/listing_cache.rs) spares a build the walk of
+/// the tree only while no folder changed. After each change below, made
+/// while the cache was in use, the package is byte for byte the one a build
+/// that walks the tree (into another output folder, so without the cache)
+/// makes.
+#[cfg(unix)]
+#[test]
+fn the_listing_cache_is_used_only_while_it_lists_what_a_walk_would() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.py"), "not the project's\n").unwrap();
+    let outside_file = outside.path().join("secret.py");
+
+    type Change = Box<dyn Fn(&Path)>;
+    let changes: Vec<(&str, bool, Change)> = vec![
+        (
+            "a changed byte, same size and mtime",
+            true,
+            Box::new(|root| {
+                let file = root.join("pkg1/a.py");
+                let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+                std::fs::write(&file, "A = 2\n").unwrap();
+                let f = std::fs::File::options().write(true).open(&file).unwrap();
+                f.set_modified(before).unwrap();
+            }),
+        ),
+        (
+            "a new file",
+            false,
+            Box::new(|root| std::fs::write(root.join("pkg0/new.py"), "N = 1\n").unwrap()),
+        ),
+        (
+            "a removed file",
+            false,
+            Box::new(|root| std::fs::remove_file(root.join("pkg1/a.py")).unwrap()),
+        ),
+        (
+            "a renamed file",
+            false,
+            Box::new(|root| {
+                std::fs::rename(root.join("pkg1/a.py"), root.join("pkg1/b.py")).unwrap()
+            }),
+        ),
+        (
+            "a new folder deep down",
+            false,
+            Box::new(|root| {
+                std::fs::create_dir_all(root.join("pkg2/sub/deeper")).unwrap();
+                std::fs::write(root.join("pkg2/sub/deeper/x.py"), "X = 1\n").unwrap();
+            }),
+        ),
+        (
+            "a linked file's target made a link out of the project",
+            false,
+            Box::new(move |root| {
+                let target = root.join(".git/target.py");
+                std::fs::remove_file(&target).unwrap();
+                std::os::unix::fs::symlink(&outside_file, &target).unwrap();
+            }),
+        ),
+        (
+            "an exclude glob",
+            false,
+            Box::new(|root| {
+                let manifest = format!("{MANIFEST}\n[files]\nexclude = [\"pkg1\"]\n");
+                std::fs::write(root.join("iiswsgi.toml"), manifest).unwrap();
+            }),
+        ),
+    ];
+    let projects: Vec<tempfile::TempDir> = changes
+        .iter()
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            std::fs::write(root.join("iiswsgi.toml"), MANIFEST).unwrap();
+            std::fs::write(root.join("app.py"), "GREETING = '__greeting__'\n").unwrap();
+            for (rel, text) in [
+                ("pkg0/m.py", "M = 0\n"),
+                ("pkg1/a.py", "A = 1\n"),
+                ("pkg2/z.py", ""),
+            ] {
+                std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+                std::fs::write(root.join(rel), text).unwrap();
+            }
+            // A link to a file in a folder the walk never enters: only the
+            // link's own check can see what it leads to change.
+            std::fs::create_dir_all(root.join(".git")).unwrap();
+            std::fs::write(root.join(".git/target.py"), "T = 1\n").unwrap();
+            std::os::unix::fs::symlink("../.git/target.py", root.join("pkg1/l.py")).unwrap();
+            // Made now, so that the first build does not change the project
+            // folder by making it.
+            std::fs::create_dir(root.join("dist")).unwrap();
+            dir
+        })
+        .collect();
+    // Folders that changed less than a second before a build are not cached.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+
+    for (dir, (what, still_cached, change)) in projects.iter().zip(&changes) {
+        let root = dir.path();
+        let first = build(root, &["-v"]);
+        assert!(first.contains("the listing is kept"), "{what}: {first}");
+        let again = build(root, &["-v"]);
+        assert!(again.contains("its listing was reused"), "{what}: {again}");
+        assert!(again.contains("Fresh"), "{what}: {again}");
+        let before = names(&zip(root));
+
+        change(root);
+        let after = build(root, &["-v"]);
+        assert!(after.contains("Built"), "{what}: {after}");
+        assert_eq!(
+            after.contains("its listing was reused"),
+            *still_cached,
+            "{what}: {after}"
+        );
+        let walked_out = tempfile::tempdir().unwrap();
+        let walked = build(
+            root,
+            &["-v", "--out-dir", walked_out.path().to_str().unwrap()],
+        );
+        assert!(walked.contains("listed the tree"), "{what}: {walked}");
+        let package = std::fs::read(zip(root)).unwrap();
+        let from_walk = std::fs::read(walked_out.path().join("Big-1.0.msdeploy.zip")).unwrap();
+        assert!(package == from_walk, "{what}: the package is not a walk's");
+
+        let now = names(&zip(root));
+        let has = |name: &str| now.iter().any(|n| n == name);
+        match *what {
+            "a new file" => assert!(has("Big/pkg0/new.py")),
+            "a removed file" => assert!(!has("Big/pkg1/a.py")),
+            "a renamed file" => assert!(has("Big/pkg1/b.py") && !has("Big/pkg1/a.py")),
+            "a new folder deep down" => assert!(has("Big/pkg2/sub/deeper/x.py")),
+            "a linked file's target made a link out of the project" => {
+                assert!(!has("Big/pkg1/l.py"), "{now:?}");
+                assert!(after.contains("skipped symlink"), "{after}");
+            }
+            "an exclude glob" => assert!(!now.iter().any(|n| n.starts_with("Big/pkg1/"))),
+            _ => assert_eq!(now, before),
+        }
+    }
+}

@@ -1,7 +1,11 @@
+use std::path::Path;
+
 use crate::cli::BuildArgs;
 use crate::error::Error;
+use crate::files::Listed;
 use crate::manifest::{Loaded, Project};
 use crate::package::Outcome;
+use crate::plan::BuildPlan;
 use crate::report::Reporter;
 
 /// Builds every app (one, or each workspace member in turn), then the feed
@@ -43,9 +47,38 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
         Outcome::Built(report) => reporter.package(&report, false),
         Outcome::Fresh(report) => reporter.package(&report, true),
     }
+    save_listing(&plan, &out, reporter)?;
     // Freeing a plan entry by entry takes a few milliseconds per 10,000
     // files, a good part of a no-op build: let another thread do it (the
     // process may well exit first, which frees it all at once).
     std::thread::spawn(move || drop(plan));
     Ok(())
+}
+
+/// Keeps the walk's listing for the next build (files/listing_cache.rs),
+/// or removes a stale one that cannot be replaced, so that the next build
+/// does not check it in vain.
+fn save_listing(plan: &BuildPlan, out: &Path, reporter: &Reporter) -> Result<(), Error> {
+    let path = crate::files::listing_cache::path(out, &plan.package_file);
+    match &plan.listed {
+        Listed::FromCache => {
+            reporter.verbose("no folder changed since the last build: its listing was reused");
+            Ok(())
+        }
+        Listed::Walked(Ok(listing)) => {
+            reporter.verbose("listed the tree; the listing is kept for the next build");
+            crate::package::write_atomically(&path, listing.text().as_bytes())
+        }
+        Listed::Walked(Err(why)) => {
+            reporter.verbose(&format!(
+                "listed the tree; not kept for the next build: {why}"
+            ));
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::Io { path, source: e })
+                }
+                _ => Ok(()),
+            }
+        }
+    }
 }

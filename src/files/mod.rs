@@ -7,8 +7,11 @@
 //! under it (like MANIFEST.in's `prune`), whatever the include globs say.
 //! VCS folders and the output folder are never walked. The tree is listed
 //! in path order (walk.rs), so the result does not depend on the file
-//! system or the thread count.
+//! system or the thread count; or, when no folder changed since the last
+//! build, the names are taken from that build's listing
+//! (listing_cache.rs) and only the selected files are `stat`-ed again.
 
+pub mod listing_cache;
 pub mod stamp;
 pub mod walk;
 pub mod windows_path;
@@ -20,6 +23,7 @@ use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::error::Error;
 use crate::manifest::{KeyPath, Project};
+use listing_cache::{Listing, NotCached, Recorder};
 use stamp::Stamp;
 use walk::Found;
 
@@ -44,10 +48,22 @@ pub struct SelectedFile {
 }
 
 /// The outcome of selecting files.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Selection {
     pub files: Vec<SelectedFile>,
     pub warnings: Vec<String>,
+    /// The include globs (by index) that matched no file.
+    pub unmatched: Vec<usize>,
+    pub listed: Listed,
+}
+
+/// Where a selection's names came from.
+#[derive(Debug, Clone)]
+pub enum Listed {
+    /// The listing cache: no folder changed since it was made.
+    FromCache,
+    /// A walk of the tree; its listing for the cache, or why there is none.
+    Walked(Result<Listing, NotCached>),
 }
 
 /// What the walk leaves out: VCS and output folders, and links that lead
@@ -72,10 +88,16 @@ impl walk::Rules for ProjectRules {
     }
 }
 
-/// Selects the project's files, listing the tree for `threads` workers
-/// ([`walk::listing_threads`]).
+/// Selects the project's files. The tree is listed for `threads` workers
+/// ([`walk::listing_threads`]), unless the listing cache at `cache` proves
+/// that no folder changed since it was made (listing_cache.rs).
 /// `out_dir` (absolute) is never entered.
-pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selection, Error> {
+pub fn select(
+    project: &Project,
+    out_dir: &Path,
+    threads: usize,
+    cache: Option<&Path>,
+) -> Result<Selection, Error> {
     let files = &project.manifest.files;
     let at = KeyPath::root().key("files");
     let include = glob_set(project, &files.include, &at.key("include"))?;
@@ -88,94 +110,29 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
         default_out: root.join(DEFAULT_OUT_DIR),
         root,
     };
-
-    let mut selection = Selection::default();
-    let mut glob_hits = vec![0usize; files.include.len()];
-    // The folders above the entry at hand that an include glob matched, outermost
-    // first, each with the globs that matched it or a folder above it (the
-    // walk lists a folder right before what it holds, so this is a stack).
-    let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
-    // The folder an exclude glob matched that the walk is in: nothing in it
-    // is packaged, whatever the include globs say.
-    let mut excluded_dir: Option<String> = None;
-    let mut skipped_links = Vec::new();
-    // The include globs that select the entry at hand (reused: one per entry
-    // would be an allocation per file).
-    let mut hits = Vec::new();
-    let found = walk::walk(&rules.root, walk::listing_threads(threads), &rules)?;
-    selection.files.reserve(found.len());
-    for found in found {
-        let (rel, file) = match found {
-            Found::Dir { rel } => (rel, None),
-            Found::File {
-                path,
-                rel,
-                size,
-                stamp,
-            } => (rel, Some((path, size, stamp))),
-            Found::SkippedLink { path, dangling } => {
-                skipped_links.push((path, dangling));
-                continue;
-            }
-        };
-        if excluded_dir
-            .as_deref()
-            .is_some_and(|dir| is_under(&rel, dir))
-        {
-            continue;
-        }
-        while included_dirs
-            .last()
-            .is_some_and(|(dir, _)| !is_under(&rel, dir))
-        {
-            included_dirs.pop();
-        }
-        let candidate = Candidate::new(&rel);
-        include.matches_candidate_into(&candidate, &mut hits);
-        if let Some((_, above)) = included_dirs.last() {
-            hits.extend(above);
-        }
-        let Some((source, size, stamp)) = file else {
-            if exclude.is_match_candidate(&candidate) {
-                excluded_dir = Some(rel);
-            } else if !hits.is_empty() {
-                hits.sort_unstable();
-                hits.dedup();
-                included_dirs.push((rel, hits.clone()));
-            }
-            continue;
-        };
-        if hits.is_empty() || exclude.is_match_candidate(&candidate) {
-            continue;
-        }
-        for &i in &hits {
-            glob_hits[i] += 1;
-        }
-        selection.files.push(SelectedFile {
-            source,
-            display: rel.clone(),
-            dest: rel,
-            size,
-            stamp,
-        });
-    }
-    for (link, dangling) in skipped_links {
-        selection.warnings.push(format!(
-            "skipped symlink `{}`: {}",
-            link.display(),
-            if dangling {
-                "what it points to does not exist"
-            } else {
-                "it points outside the project (or into the output folder)"
-            }
-        ));
-    }
-    for (pattern, hits) in files.include.iter().zip(glob_hits) {
-        if hits == 0 {
-            selection
-                .warnings
-                .push(format!("[files] include glob `{pattern}` matches no file"));
-        }
+    let key = listing_cache::key(&rules.root, &rules.out_dir, &files.include, &files.exclude);
+    let threads = walk::listing_threads(threads);
+    let cached = cache
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| Listing::parse(&text, key))
+        .and_then(|listing| Some((listing.revalidate(&rules.root, threads)?, listing.unmatched)));
+    let mut selection = match cached {
+        Some((files, unmatched)) => Selection {
+            files,
+            warnings: Vec::new(),
+            unmatched,
+            listed: Listed::FromCache,
+        },
+        None => walk_and_match(&rules, threads, &include, &exclude, key)?,
+    };
+    for pattern in selection
+        .unmatched
+        .iter()
+        .filter_map(|&i| files.include.get(i))
+    {
+        selection
+            .warnings
+            .push(format!("[files] include glob `{pattern}` matches no file"));
     }
 
     for (i, map) in files.map.iter().enumerate() {
@@ -199,6 +156,125 @@ pub fn select(project: &Project, out_dir: &Path, threads: usize) -> Result<Selec
         });
     }
     Ok(selection)
+}
+
+/// Lists the tree and matches every path against the globs, recording the
+/// listing for the cache as it goes.
+fn walk_and_match(
+    rules: &ProjectRules,
+    threads: usize,
+    include: &GlobSet,
+    exclude: &GlobSet,
+    key: u128,
+) -> Result<Selection, Error> {
+    let mut recorder = Recorder::new(key);
+    // The project folder's stamp, before it is listed.
+    let root_stamp = std::fs::metadata(&rules.root)
+        .ok()
+        .and_then(|m| Stamp::of(&m));
+    recorder.folder("", root_stamp);
+    let mut files = Vec::new();
+    let mut glob_hits = vec![0usize; include.len()];
+    // The folders above the entry at hand that an include glob matched, outermost
+    // first, each with the globs that matched it or a folder above it (the
+    // walk lists a folder right before what it holds, so this is a stack).
+    let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
+    // The folder an exclude glob matched that the walk is in: nothing in it
+    // is packaged, whatever the include globs say.
+    let mut excluded_dir: Option<String> = None;
+    let mut skipped_links = Vec::new();
+    // The include globs that select the entry at hand (reused: one per entry
+    // would be an allocation per file).
+    let mut hits = Vec::new();
+    let found = walk::walk(&rules.root, threads, rules)?;
+    files.reserve(found.len());
+    for found in found {
+        let (rel, file) = match found {
+            Found::Dir { rel, stamp } => (rel, Err(stamp)),
+            Found::File {
+                path,
+                rel,
+                size,
+                stamp,
+                link,
+            } => (rel, Ok((path, size, stamp, link))),
+            Found::SkippedLink { path, dangling } => {
+                recorder.spoil("a symbolic link was skipped");
+                skipped_links.push((path, dangling));
+                continue;
+            }
+        };
+        if excluded_dir
+            .as_deref()
+            .is_some_and(|dir| is_under(&rel, dir))
+        {
+            continue;
+        }
+        while included_dirs
+            .last()
+            .is_some_and(|(dir, _)| !is_under(&rel, dir))
+        {
+            included_dirs.pop();
+        }
+        let candidate = Candidate::new(&rel);
+        include.matches_candidate_into(&candidate, &mut hits);
+        if let Some((_, above)) = included_dirs.last() {
+            hits.extend(above);
+        }
+        let (source, size, stamp, link) = match file {
+            Ok(file) => file,
+            Err(folder_stamp) => {
+                if exclude.is_match_candidate(&candidate) {
+                    excluded_dir = Some(rel);
+                    continue;
+                }
+                recorder.folder(&rel, folder_stamp);
+                if !hits.is_empty() {
+                    hits.sort_unstable();
+                    hits.dedup();
+                    included_dirs.push((rel, hits.clone()));
+                }
+                continue;
+            }
+        };
+        if hits.is_empty() || exclude.is_match_candidate(&candidate) {
+            continue;
+        }
+        for &i in &hits {
+            glob_hits[i] += 1;
+        }
+        recorder.file(&rel, link.then_some(stamp));
+        files.push(SelectedFile {
+            source,
+            display: rel.clone(),
+            dest: rel,
+            size,
+            stamp,
+        });
+    }
+    let warnings = skipped_links
+        .into_iter()
+        .map(|(link, dangling)| {
+            format!(
+                "skipped symlink `{}`: {}",
+                link.display(),
+                if dangling {
+                    "what it points to does not exist"
+                } else {
+                    "it points outside the project (or into the output folder)"
+                }
+            )
+        })
+        .collect();
+    let unmatched: Vec<usize> = (0..glob_hits.len())
+        .filter(|&i| glob_hits[i] == 0)
+        .collect();
+    Ok(Selection {
+        files,
+        warnings,
+        listed: Listed::Walked(recorder.finish(unmatched.clone())),
+        unmatched,
+    })
 }
 
 /// Whether `rel` is inside folder `dir` (both relative, `/`-separated).

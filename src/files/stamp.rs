@@ -11,6 +11,11 @@
 use std::fs::Metadata;
 use std::time::UNIX_EPOCH;
 
+/// How close to a build's start a change must be for a stamp taken then
+/// not to prove it ("racy git"): a timestamp's granularity may hide a
+/// change made in the same tick as the stamp was taken.
+pub const RACY_NS: i128 = 1_000_000_000;
+
 /// Device, inode, mtime and ctime of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
@@ -39,6 +44,14 @@ impl Stamp {
             let _ = meta;
             None
         }
+    }
+}
+
+impl Stamp {
+    /// Whether this stamp, taken by something that started at
+    /// `started_ns`, is too close to that start to prove anything later.
+    pub fn is_racy(&self, started_ns: i128) -> bool {
+        self.ctime_ns >= started_ns - RACY_NS
     }
 }
 

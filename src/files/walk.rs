@@ -1,11 +1,13 @@
 //! Listing the project tree, on worker threads, in path order.
 //!
-//! A no-op build is mostly this listing: every file's `stat` is needed, for
+//! When the listing cache cannot prove the tree unchanged (listing_cache.rs),
+//! a no-op build is mostly this listing: every file's `stat` is needed, for
 //! its size in the plan and its stamp for the no-op check. Walking folder by
 //! folder on one thread and `stat`-ing each file by path spent most of that
 //! time in the kernel, resolving every path from the root again. Here each
-//! folder is listed by whichever worker is free, each entry is `stat`-ed
-//! relative to its open folder (`DirEntry::metadata`), and the listings are
+//! folder is listed by whichever worker is free, each entry (folders too,
+//! for the cache) is `stat`-ed relative to its open folder
+//! (`DirEntry::metadata`), and the listings are
 //! then put together in byte order of the paths, so the result is the same
 //! whatever the thread count or the order the file system lists names in.
 //!
@@ -27,14 +29,17 @@ use crate::error::Error;
 /// has little left to sort.
 #[derive(Debug)]
 pub enum Found {
-    /// A folder that was entered.
-    Dir { rel: String },
-    /// Anything else that is not a folder, with its (followed) `stat`.
+    /// A folder that was entered, with its (followed) `stat` stamp, taken
+    /// before it was listed.
+    Dir { rel: String, stamp: Option<Stamp> },
+    /// Anything else that is not a folder, with its (followed) `stat`;
+    /// `link` if the entry is a symbolic link (to a file).
     File {
         path: PathBuf,
         rel: String,
         size: u64,
         stamp: Option<Stamp>,
+        link: bool,
     },
     /// A symbolic link that was not followed.
     SkippedLink { path: PathBuf, dangling: bool },
@@ -107,14 +112,20 @@ fn flatten(listings: &mut [Option<Listing>], id: usize, out: &mut Vec<Found>) ->
     for child in children {
         let path = child.path;
         match child.kind {
-            Kind::File { rel, size, stamp } => out.push(Found::File {
+            Kind::File {
+                rel,
+                size,
+                stamp,
+                link,
+            } => out.push(Found::File {
                 path,
                 rel,
                 size,
                 stamp,
+                link,
             }),
-            Kind::Dir { rel, id } => {
-                out.push(Found::Dir { rel });
+            Kind::Dir { rel, id, stamp } => {
+                out.push(Found::Dir { rel, stamp });
                 flatten(listings, id, out)?;
             }
             Kind::SkippedLink { dangling } => out.push(Found::SkippedLink { path, dangling }),
@@ -161,11 +172,13 @@ enum Kind {
         rel: String,
         size: u64,
         stamp: Option<Stamp>,
+        link: bool,
     },
     /// A folder to enter; its listing is `id`.
     Dir {
         rel: String,
         id: usize,
+        stamp: Option<Stamp>,
     },
     SkippedLink {
         dangling: bool,
@@ -300,21 +313,21 @@ impl Shared {
             Err(e) => return failed(e),
         };
         // The followed stat and canonical target of a link; for other
-        // entries, the stat relative to the open folder (folders need none).
-        let (meta, target) = if file_type.is_symlink() {
+        // entries, the stat relative to the open folder (a folder's is taken
+        // here, before it is listed, for the listing cache).
+        let link = file_type.is_symlink();
+        let (meta, target) = if link {
             match (std::fs::metadata(path), std::fs::canonicalize(path)) {
-                (Ok(meta), Ok(target)) => (Some(meta), Some(target)),
+                (Ok(meta), Ok(target)) => (meta, Some(target)),
                 _ => return Some(Kind::SkippedLink { dangling: true }),
             }
-        } else if file_type.is_dir() {
-            (None, None)
         } else {
             match dent.metadata() {
-                Ok(meta) => (Some(meta), None),
+                Ok(meta) => (meta, None),
                 Err(e) => return failed(e),
             }
         };
-        let is_dir = meta.as_ref().map_or(file_type.is_dir(), |m| m.is_dir());
+        let is_dir = meta.is_dir();
         if is_dir && !rules.enter(path, name) {
             return None;
         }
@@ -353,13 +366,17 @@ impl Shared {
                     parent: Some(job.chain.clone()),
                 }),
             });
-            return Some(Kind::Dir { rel, id });
+            return Some(Kind::Dir {
+                rel,
+                id,
+                stamp: Stamp::of(&meta),
+            });
         }
-        let meta = meta.expect("what is not a folder was stat-ed");
         Some(Kind::File {
             rel,
             size: meta.len(),
             stamp: Stamp::of(&meta),
+            link,
         })
     }
 }
@@ -382,7 +399,7 @@ mod tests {
         found
             .iter()
             .map(|f| match f {
-                Found::Dir { rel } => format!("{rel}/"),
+                Found::Dir { rel, .. } => format!("{rel}/"),
                 Found::File { rel, size, .. } => format!("{rel} {size}"),
                 Found::SkippedLink { path, .. } => format!("skipped {}", path.display()),
             })

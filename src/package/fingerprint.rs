@@ -35,12 +35,10 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::{PackageReport, encode, ordered_pool};
 use crate::error::Error;
-use crate::files::stamp::Stamp;
+use crate::files::stamp::{RACY_NS, Stamp};
 use crate::plan::{BuildPlan, EntrySource};
 
 const HEADER: &str = "iiswsgi build inputs v3";
-/// Files whose ctime is this close to the build's start are hashed again.
-const RACY_NS: i128 = 1_000_000_000;
 
 /// Where the record of `package_file` lives.
 pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
@@ -324,7 +322,7 @@ impl<'a> Record<'a> {
     /// provably the one recorded: same stamp, not changed near that build.
     fn unchanged(&self, i: usize, now: Option<Stamp>) -> bool {
         now.is_some_and(|now| {
-            self.stamps.get(i) == Some(&Some(now)) && now.ctime_ns < self.started_ns - RACY_NS
+            self.stamps.get(i) == Some(&Some(now)) && !now.is_racy(self.started_ns)
         })
     }
 }
