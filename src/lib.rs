@@ -30,6 +30,7 @@ pub mod publish;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod wake_on_panic;
 pub mod xml_escape;
 pub mod xml_tree;
 

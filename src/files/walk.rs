@@ -22,6 +22,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use super::stamp::Stamp;
 use crate::error::Error;
+use crate::wake_on_panic::WakeOnPanic;
 
 /// One entry of the tree, in walk order: a folder comes before what it
 /// holds, and the entries are in byte order of their `rel` paths (with a
@@ -82,6 +83,7 @@ pub fn walk(root: &Path, threads: usize, rules: &dyn Rules) -> Result<Vec<Found>
             }],
             busy: 0,
             done: Vec::new(),
+            stop: false,
         }),
         wake: Condvar::new(),
         next_id: AtomicUsize::new(1),
@@ -223,6 +225,8 @@ struct State {
     /// Folders being listed now.
     busy: usize,
     done: Vec<(usize, Listing)>,
+    /// A thread panicked: the others leave (crate::wake_on_panic).
+    stop: bool,
 }
 
 struct Shared {
@@ -234,10 +238,17 @@ struct Shared {
 impl Shared {
     /// Lists folders until there are none left to list or being listed.
     fn work(&self, rules: &dyn Rules) {
+        let _stop_others = WakeOnPanic(|| {
+            self.state.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+            self.wake.notify_all();
+        });
         loop {
             let job = {
                 let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
+                    if state.stop {
+                        return;
+                    }
                     if let Some(job) = state.queue.pop() {
                         state.busy += 1;
                         break job;
@@ -455,6 +466,37 @@ mod tests {
         for threads in [2, 3, 8] {
             assert_eq!(names(&walk(&root, threads, &All).unwrap()), one);
         }
+    }
+
+    /// A panic on one listing thread (a bug in a rule, say) fails the walk
+    /// with that panic; the other threads do not wait for it forever.
+    #[test]
+    fn a_panicking_thread_fails_the_walk_instead_of_hanging() {
+        struct Buggy;
+        impl Rules for Buggy {
+            fn enter(&self, _: &Path, name: &OsStr) -> bool {
+                assert!(name != "boom", "a bug in a rule");
+                true
+            }
+            fn follow(&self, _: &Path) -> bool {
+                true
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        for n in 0..30 {
+            std::fs::create_dir_all(root.join(format!("d{n}/e{n}"))).unwrap();
+        }
+        std::fs::create_dir_all(root.join("d7/e7/boom")).unwrap();
+        let (sent, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let walked = std::panic::catch_unwind(|| walk(&root, 4, &Buggy));
+            let _ = sent.send(walked.is_err());
+        });
+        let panicked = outcome
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the walk hung");
+        assert!(panicked);
     }
 
     #[test]

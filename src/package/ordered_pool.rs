@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 
+use crate::wake_on_panic::WakeOnPanic;
+
 struct State<T, E> {
     next_to_start: usize,
     next_to_consume: usize,
@@ -47,9 +49,17 @@ where
     });
     let changed = Condvar::new();
     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+    let stop_all = || {
+        lock().stop = true;
+        changed.notify_all();
+    };
     std::thread::scope(|scope| {
+        // A panic in `consume` must not leave the workers waiting for it.
+        let _consumer = WakeOnPanic(stop_all);
         for _ in 0..workers.max(1) {
             scope.spawn(|| {
+                // Nor must a panic in `work` leave the consumer waiting.
+                let _worker = WakeOnPanic(stop_all);
                 loop {
                     let i = {
                         let mut s = lock();
@@ -73,8 +83,7 @@ where
             });
         }
         let stop = |error: E| {
-            lock().stop = true;
-            changed.notify_all();
+            stop_all();
             Err(error)
         };
         for i in 0..count {
@@ -85,6 +94,12 @@ where
                         s.next_to_consume = i + 1;
                         changed.notify_all();
                         break r;
+                    }
+                    if s.stop {
+                        // Only a worker's panic stops the run while the
+                        // consumer waits; the scope passes that panic on
+                        // once every worker has stopped.
+                        return Ok(());
                     }
                     s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
                 }
@@ -137,6 +152,37 @@ mod tests {
         assert_eq!(order, (0..200).collect::<Vec<_>>());
         // The window, plus the one result the consumer holds.
         assert!(max_seen.load(Ordering::SeqCst) <= 3 + 1, "{max_seen:?}");
+    }
+
+    /// A panic in a worker or in the consumer fails the run with that
+    /// panic; it does not leave the other side waiting forever.
+    #[test]
+    fn a_panic_on_either_side_fails_the_run_instead_of_hanging() {
+        for in_worker in [true, false] {
+            let (sent, outcome) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let run = std::panic::catch_unwind(|| {
+                    run(
+                        1000,
+                        3,
+                        2,
+                        |i| {
+                            assert!(!in_worker || i != 7, "a bug in a worker");
+                            Ok::<_, ()>(i)
+                        },
+                        |i, _| {
+                            assert!(in_worker || i != 7, "a bug in the consumer");
+                            Ok(())
+                        },
+                    )
+                });
+                let _ = sent.send(run.is_err());
+            });
+            let panicked = outcome
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("the run hung (panic in worker: {in_worker})"));
+            assert!(panicked, "panic in worker: {in_worker}");
+        }
     }
 
     #[test]
