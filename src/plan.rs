@@ -86,8 +86,11 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     let package_file = package_file_name(&app.name, &app.version);
     let cache = files::listing_cache::path(out_dir, &package_file);
     let selection = files::select(project, out_dir, threads, Some(&cache))?;
-    // Room for the folders too (fewer than the files, in every real tree).
-    let mut entries: Vec<PlanEntry> = Vec::with_capacity(selection.files.len() * 2 + 8);
+    // Room for the files and documents; add_directories makes room for
+    // the folders once they are known (a guess would be megabytes too many
+    // for a big flat tree, all through the build).
+    let mut entries: Vec<PlanEntry> =
+        Vec::with_capacity(selection.files.len() + project.manifest.sql.len() + 8);
     for f in selection.files {
         entries.push(PlanEntry {
             // concat sizes the string exactly; format! would grow it.
@@ -360,6 +363,7 @@ fn add_directories(entries: &mut Vec<PlanEntry>, mut folders: Vec<String>, app_f
     if !folders.contains(&app_folder) {
         folders.push(app_folder);
     }
+    entries.reserve_exact(folders.len());
     entries.extend(folders.into_iter().map(|name| PlanEntry {
         name,
         source: EntrySource::Directory,

@@ -65,9 +65,9 @@ fn save_listing(plan: &BuildPlan, out: &Path, reporter: &Reporter) -> Result<(),
             reporter.verbose("no folder changed since the last build: its listing was reused");
             Ok(())
         }
-        Listed::Walked(Ok(listing)) => {
+        Listed::Walked(Ok(text)) => {
             reporter.verbose("listed the tree; the listing is kept for the next build");
-            crate::package::write_atomically(&path, listing.text().as_bytes())
+            crate::package::write_atomically(&path, text.as_bytes())
         }
         Listed::Walked(Err(why)) => {
             reporter.verbose(&format!(

@@ -61,12 +61,9 @@ pub fn key(root: &Path, out_dir: &Path, include: &[String], exclude: &[String]) 
     key.digest128()
 }
 
-/// A walk's outcome as the cache keeps it.
+/// A listing cache, read back.
 #[derive(Debug, Clone)]
 pub struct Listing {
-    key: u128,
-    /// When the walk started.
-    started_ns: i128,
     /// Every folder whose names the selection depends on (the project's
     /// own is `""`), with its stamp.
     folders: Vec<(String, Stamp)>,
@@ -80,24 +77,22 @@ pub struct Listing {
 /// Why a walk's listing is not cached.
 pub type NotCached = &'static str;
 
-/// Collects a [`Listing`] while the tree is walked and selected.
+/// Writes a listing cache's text while the tree is walked and selected,
+/// line by line (the walk's names are not kept twice in memory).
 #[derive(Debug)]
 pub struct Recorder {
-    listing: Listing,
+    started_ns: i64,
+    text: String,
     spoiled: Option<NotCached>,
 }
 
 impl Recorder {
     /// For a walk keyed `key` that starts now.
     pub fn new(key: u128) -> Recorder {
+        let started_ns = super::stamp::now_ns();
         Recorder {
-            listing: Listing {
-                key,
-                started_ns: super::stamp::now_ns(),
-                folders: Vec::new(),
-                files: Vec::new(),
-                unmatched: Vec::new(),
-            },
+            started_ns,
+            text: format!("{HEADER}\nkey\t{key:032x}\nstarted\t{started_ns}\n"),
             spoiled: None,
         }
     }
@@ -105,82 +100,72 @@ impl Recorder {
     /// A folder that was listed, with its stamp from before its listing.
     pub fn folder(&mut self, rel: &str, stamp: Option<Stamp>) {
         match stamp {
-            Some(stamp) if stamp.is_racy(self.listing.started_ns) => {
+            None => self.spoil("the platform has no ctime"),
+            Some(stamp) if stamp.is_racy(self.started_ns) => {
                 self.spoil("a folder changed less than a second before the build")
             }
-            Some(stamp) if self.plain(rel) => self.listing.folders.push((rel.to_string(), stamp)),
-            Some(_) => {}
-            None => self.spoil("the platform has no ctime"),
+            Some(stamp) => self.line("dir", Some(stamp), rel),
         }
     }
 
     /// A selected file; `link` with the stamp of what it leads to.
     pub fn file(&mut self, rel: &str, link: Option<Option<Stamp>>) {
-        let target = match link {
-            None => None,
-            Some(Some(stamp)) if !stamp.is_racy(self.listing.started_ns) => Some(stamp),
-            Some(Some(_)) => {
-                return self.spoil("a linked file changed less than a second before the build");
+        match link {
+            None => self.line("file", None, rel),
+            Some(None) => self.spoil("the platform has no ctime"),
+            Some(Some(stamp)) if stamp.is_racy(self.started_ns) => {
+                self.spoil("a linked file changed less than a second before the build")
             }
-            Some(None) => return self.spoil("the platform has no ctime"),
-        };
-        if self.plain(rel) {
-            self.listing.files.push((rel.to_string(), target));
+            Some(Some(stamp)) => self.line("link", Some(stamp), rel),
         }
     }
 
-    /// Whether `rel` can be written on a line; spoils the listing if not.
-    fn plain(&mut self, rel: &str) -> bool {
-        let plain = !rel.contains('\n');
-        if !plain {
-            self.spoil("a name holds a line break");
+    /// `kind\t[dev\tino\tmtime\tctime\t]rel`: the name last, so that it
+    /// may hold anything but a line break.
+    fn line(&mut self, kind: &str, stamp: Option<Stamp>, rel: &str) {
+        use std::fmt::Write as _;
+        if self.spoiled.is_some() {
+            return;
         }
-        plain
+        if rel.contains('\n') {
+            return self.spoil("a name holds a line break");
+        }
+        self.text.push_str(kind);
+        self.text.push('\t');
+        if let Some(s) = stamp {
+            let _ = write!(
+                self.text,
+                "{}\t{}\t{}\t{}\t",
+                s.dev, s.ino, s.mtime_ns, s.ctime_ns
+            );
+        }
+        self.text.push_str(rel);
+        self.text.push('\n');
     }
 
     /// Marks the listing as not to be cached, for the first reason met.
     pub fn spoil(&mut self, why: NotCached) {
         self.spoiled.get_or_insert(why);
+        self.text = String::new();
     }
 
-    /// The listing, with the include globs that matched nothing; or why it
-    /// cannot be cached.
-    pub fn finish(mut self, unmatched: Vec<usize>) -> Result<Listing, NotCached> {
-        match self.spoiled {
-            Some(why) => Err(why),
-            None => {
-                self.listing.unmatched = unmatched;
-                Ok(self.listing)
-            }
+    /// The cache's text, ending with the include globs that matched
+    /// nothing and the digest; or why it cannot be cached.
+    pub fn finish(mut self, unmatched: &[usize]) -> Result<String, NotCached> {
+        use std::fmt::Write as _;
+        if let Some(why) = self.spoiled {
+            return Err(why);
         }
+        for i in unmatched {
+            let _ = writeln!(self.text, "unmatched\t{i}");
+        }
+        let digest = xxh3_128(self.text.as_bytes());
+        let _ = writeln!(self.text, "end\t{digest:032x}");
+        Ok(self.text)
     }
 }
 
 impl Listing {
-    /// The cache file's text.
-    pub fn text(&self) -> String {
-        use std::fmt::Write as _;
-        let stamp = |s: &Stamp| format!("{}\t{}\t{}\t{}", s.dev, s.ino, s.mtime_ns, s.ctime_ns);
-        let mut text = format!(
-            "{HEADER}\nkey\t{:032x}\nstarted\t{}\n",
-            self.key, self.started_ns
-        );
-        for (rel, s) in &self.folders {
-            let _ = writeln!(text, "dir\t{}\t{rel}", stamp(s));
-        }
-        for (rel, target) in &self.files {
-            let _ = match target {
-                None => writeln!(text, "file\t{rel}"),
-                Some(s) => writeln!(text, "link\t{}\t{rel}", stamp(s)),
-            };
-        }
-        for i in &self.unmatched {
-            let _ = writeln!(text, "unmatched\t{i}");
-        }
-        let _ = writeln!(text, "end\t{:032x}", xxh3_128(text.as_bytes()));
-        text
-    }
-
     /// The listing in `text`, if it is whole and was keyed `key`.
     pub fn parse(text: &str, key: u128) -> Option<Listing> {
         let body = text.strip_suffix('\n')?;
@@ -193,10 +178,14 @@ impl Listing {
         if lines.next()? != HEADER || lines.next()? != format!("key\t{key:032x}") {
             return None;
         }
-        let started_ns = lines.next()?.strip_prefix("started\t")?.parse().ok()?;
+        // When the walk started: the stamps were checked against it when
+        // they were recorded (a racy one spoils the recording).
+        lines
+            .next()?
+            .strip_prefix("started\t")?
+            .parse::<i64>()
+            .ok()?;
         let mut listing = Listing {
-            key,
-            started_ns,
             folders: Vec::new(),
             files: Vec::new(),
             unmatched: Vec::new(),
@@ -311,42 +300,54 @@ fn in_parallel<T: Sync, U: Send>(
 mod tests {
     use super::*;
 
-    fn stamp(n: u64) -> Stamp {
+    /// A stamp from `ago_s` seconds before now.
+    fn stamp(ino: u64, ago_s: i64) -> Stamp {
+        let ctime_ns = super::super::stamp::now_ns() - ago_s * 1_000_000_000;
         Stamp {
             dev: 1,
-            ino: n,
-            mtime_ns: 10,
-            ctime_ns: 20 + i128::from(n),
+            ino,
+            mtime_ns: ctime_ns - 5,
+            ctime_ns,
         }
     }
 
-    fn sample() -> Listing {
-        Listing {
-            key: 7,
-            started_ns: 1_000_000_000_000,
-            folders: vec![(String::new(), stamp(1)), ("a b\t\r".into(), stamp(2))],
+    /// A recording of a root folder, a folder whose name holds a tab and a
+    /// carriage return, a file in it, and a link; and what it should read
+    /// back as.
+    fn sample() -> (String, Listing) {
+        let expected = Listing {
+            folders: vec![
+                (String::new(), stamp(1, 9)),
+                ("a b\t\r".into(), stamp(2, 9)),
+            ],
             files: vec![
-                ("a b\t\r/x.py".into(), None),
-                ("link.txt".into(), Some(stamp(3))),
+                ("a b\t\r/x.py".to_string(), None),
+                ("link.txt".to_string(), Some(stamp(3, 9))),
             ],
             unmatched: vec![0, 2],
+        };
+        let mut r = Recorder::new(7);
+        for (rel, s) in &expected.folders {
+            r.folder(rel, Some(*s));
         }
+        for (rel, link) in &expected.files {
+            r.file(rel, link.map(Some));
+        }
+        (r.finish(&expected.unmatched).unwrap(), expected)
     }
 
     #[test]
-    fn a_listing_reads_back_as_written() {
-        let text = sample().text();
+    fn a_listing_reads_back_as_recorded() {
+        let (text, expected) = sample();
         let back = Listing::parse(&text, 7).unwrap();
-        assert_eq!(back.text(), text);
-        assert_eq!(back.folders, sample().folders);
-        assert_eq!(back.files, sample().files);
-        assert_eq!(back.unmatched, [0, 2]);
-        assert_eq!(back.started_ns, 1_000_000_000_000);
+        assert_eq!(back.folders, expected.folders);
+        assert_eq!(back.files, expected.files);
+        assert_eq!(back.unmatched, expected.unmatched);
     }
 
     #[test]
     fn another_key_or_a_cut_short_or_edited_file_is_not_read() {
-        let text = sample().text();
+        let (text, ..) = sample();
         assert!(Listing::parse(&text, 8).is_none(), "key");
         // Cut after any whole line but the last: the digest no longer
         // matches (or is gone).
@@ -359,34 +360,24 @@ mod tests {
     }
 
     #[test]
-    fn racy_folders_links_and_line_breaks_spoil_a_recording() {
-        let mut r = Recorder::new(1);
-        let now = r.listing.started_ns;
-        let old = Stamp {
-            ctime_ns: now - 2_000_000_000,
-            ..stamp(1)
-        };
-        r.folder("", Some(old));
-        r.file("a.py", None);
-        r.file("l.py", Some(Some(old)));
-        let listing = r.finish(vec![]).unwrap();
-        assert_eq!(listing.files.len(), 2);
-
-        let recent = Stamp {
-            ctime_ns: now - 500_000_000,
-            ..old
-        };
+    fn racy_folders_and_links_line_breaks_and_no_ctime_spoil_a_recording() {
+        let recent = stamp(1, 0);
         let mut r = Recorder::new(1);
         r.folder("new", Some(recent));
-        assert!(r.finish(vec![]).unwrap_err().contains("folder changed"));
+        assert!(r.finish(&[]).unwrap_err().contains("folder changed"));
         let mut r = Recorder::new(1);
         r.file("l.py", Some(Some(recent)));
-        assert!(r.finish(vec![]).unwrap_err().contains("linked file"));
+        assert!(r.finish(&[]).unwrap_err().contains("linked file"));
         let mut r = Recorder::new(1);
-        r.folder("a\nb", Some(old));
-        assert!(r.finish(vec![]).unwrap_err().contains("line break"));
+        r.file("a\nb", None);
+        assert!(r.finish(&[]).unwrap_err().contains("line break"));
         let mut r = Recorder::new(1);
         r.folder("", None);
-        assert!(r.finish(vec![]).unwrap_err().contains("ctime"));
+        assert!(r.finish(&[]).unwrap_err().contains("ctime"));
+        // A plain file's own stamp is no business of the cache's.
+        let mut r = Recorder::new(1);
+        r.folder("", Some(stamp(1, 9)));
+        r.file("fresh.py", None);
+        assert!(r.finish(&[]).is_ok());
     }
 }

@@ -62,8 +62,9 @@ pub struct Selection {
 pub enum Listed {
     /// The listing cache: no folder changed since it was made.
     FromCache,
-    /// A walk of the tree; its listing for the cache, or why there is none.
-    Walked(Result<Listing, NotCached>),
+    /// A walk of the tree; the text of its listing cache, or why there is
+    /// none.
+    Walked(Result<String, NotCached>),
 }
 
 /// What the walk leaves out: VCS and output folders, and links that lead
@@ -272,7 +273,7 @@ fn walk_and_match(
     Ok(Selection {
         files,
         warnings,
-        listed: Listed::Walked(recorder.finish(unmatched.clone())),
+        listed: Listed::Walked(recorder.finish(&unmatched)),
         unmatched,
     })
 }

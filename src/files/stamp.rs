@@ -14,15 +14,17 @@ use std::time::UNIX_EPOCH;
 /// How close to a build's start a change must be for a stamp taken then
 /// not to prove it ("racy git"): a timestamp's granularity may hide a
 /// change made in the same tick as the stamp was taken.
-pub const RACY_NS: i128 = 1_000_000_000;
+pub const RACY_NS: i64 = 1_000_000_000;
 
 /// Device, inode, mtime and ctime of a file.
+/// Times are nanoseconds since 1970 in an `i64` (1677 to 2262; outside
+/// that, saturated): the stamp is kept for every file, so its size counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     pub dev: u64,
     pub ino: u64,
-    pub mtime_ns: i128,
-    pub ctime_ns: i128,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
 }
 
 impl Stamp {
@@ -35,8 +37,8 @@ impl Stamp {
             Some(Stamp {
                 dev: meta.dev(),
                 ino: meta.ino(),
-                mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-                ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+                mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
+                ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
             })
         }
         #[cfg(not(unix))]
@@ -45,19 +47,22 @@ impl Stamp {
             None
         }
     }
-}
 
-impl Stamp {
     /// Whether this stamp, taken by something that started at
     /// `started_ns`, is too close to that start to prove anything later.
-    pub fn is_racy(&self, started_ns: i128) -> bool {
-        self.ctime_ns >= started_ns - RACY_NS
+    pub fn is_racy(&self, started_ns: i64) -> bool {
+        self.ctime_ns >= started_ns.saturating_sub(RACY_NS)
     }
 }
 
+#[cfg(unix)]
+fn nanos(secs: i64, nsec: i64) -> i64 {
+    secs.saturating_mul(1_000_000_000).saturating_add(nsec)
+}
+
 /// Now, in nanoseconds since 1970, for the racy-file guard.
-pub fn now_ns() -> i128 {
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

@@ -38,7 +38,7 @@ use crate::error::Error;
 use crate::files::stamp::{RACY_NS, Stamp};
 use crate::plan::{BuildPlan, EntrySource};
 
-const HEADER: &str = "iiswsgi build inputs v3";
+const HEADER: &str = "iiswsgi build inputs v4";
 
 /// Where the record of `package_file` lives.
 pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
@@ -85,9 +85,9 @@ fn quick_digest(
     plan: &BuildPlan,
     stamp: impl Fn(usize) -> Option<Stamp>,
     rendered_hash: impl Fn(usize) -> u128,
-) -> Option<(u128, i128)> {
+) -> Option<(u128, i64)> {
     let mut digest = Xxh3::new();
-    let mut newest = i128::MIN;
+    let mut newest = i64::MIN;
     digest.update(&(plan.entries.len() as u64).to_le_bytes());
     for (i, entry) in plan.entries.iter().enumerate() {
         digest.update(entry.name.as_bytes());
@@ -121,11 +121,14 @@ pub fn save(
     epoch: i64,
     hashes: &[Option<(u64, u128)>],
     stamps: &[Option<Stamp>],
-    started_ns: i128,
+    started_ns: i64,
     report: &PackageReport,
 ) -> Result<(), Error> {
-    let inputs = inputs_text(plan, epoch, hashes);
-    let mut text = format!("{inputs}stamps\t{started_ns}\n");
+    // One string, grown in place: for 50,000 files a copy is megabytes,
+    // at the build's peak of memory.
+    let mut text = inputs_text(plan, epoch, hashes);
+    text.reserve(stamps.len() * 64 + 200);
+    let _ = writeln!(text, "stamps\t{started_ns}");
     for (i, s) in stamps.iter().enumerate() {
         if let Some(s) = s {
             let _ = writeln!(
@@ -141,7 +144,10 @@ pub fn save(
     }
     let path = record_path(out_dir, &plan.package_file);
     match output_line(report) {
-        Some(line) => super::write_atomically(&path, format!("{text}{line}").as_bytes()),
+        Some(line) => {
+            text.push_str(&line);
+            super::write_atomically(&path, text.as_bytes())
+        }
         None => Ok(()),
     }
 }
@@ -229,8 +235,8 @@ fn quick_check(plan: &BuildPlan, line: &str) -> bool {
     now.is_some_and(|(now, newest)| {
         digest == format!("{now:032x}")
             && started_ns
-                .parse::<i128>()
-                .is_ok_and(|started| newest < started - RACY_NS)
+                .parse::<i64>()
+                .is_ok_and(|started| newest < started.saturating_sub(RACY_NS))
     })
 }
 
@@ -268,7 +274,7 @@ struct Record<'a> {
     entries: Vec<RecordedEntry<'a>>,
     /// Entry index → the file's stamp when it was read.
     stamps: Vec<Option<Stamp>>,
-    started_ns: i128,
+    started_ns: i64,
 }
 
 impl<'a> Record<'a> {
