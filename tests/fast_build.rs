@@ -390,3 +390,37 @@ fn the_listing_cache_is_used_only_while_it_lists_what_a_walk_would() {
         }
     }
 }
+
+/// A file whose stamp changed but whose content did not (touched, checked
+/// out again) is hashed once: the build is fresh, and the record is
+/// refreshed, so the next build is decided by the quick digest again (shown
+/// as before, by making the record's entry lines wrong).
+#[test]
+fn a_touched_file_is_hashed_once_then_the_quick_digest_decides_again() {
+    let dir = project();
+    let root = dir.path();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(build(root, &[]).contains("Built"));
+    let record = root.join("dist/.Big-1.0.msdeploy.zip.inputs");
+    let before = std::fs::read_to_string(&record).unwrap();
+
+    // Same bytes written again: a new mtime and ctime.
+    let file = root.join("pkg3/m10.py");
+    std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let stderr = build(root, &[]);
+    assert!(stderr.contains("Fresh"), "{stderr}");
+    let refreshed = std::fs::read_to_string(&record).unwrap();
+    assert_ne!(refreshed, before, "the record was refreshed");
+    let entries = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("entry\t"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(entries(&refreshed), entries(&before), "same contents");
+
+    std::fs::write(&record, refreshed.replace("entry\t", "entry\tx")).unwrap();
+    let stderr = build(root, &[]);
+    assert!(stderr.contains("Fresh"), "decided by the digest: {stderr}");
+}

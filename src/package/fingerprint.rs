@@ -24,7 +24,10 @@
 //! name and size, each file's stamp and each rendered document's content
 //! hash. When the digest of the plan at hand is the same and no file was
 //! changed near the recorded build, nothing changed and the entries are not
-//! read; otherwise the entry-by-entry check decides.
+//! read; otherwise the entry-by-entry check decides, and if it finds
+//! nothing changed, the record is written again with today's stamps (as
+//! git refreshes its index), so that a touched file is hashed once, not on
+//! every build.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -159,11 +162,14 @@ pub fn save(
 /// entry: a folder must still be a folder; a file whose stamp is
 /// the recorded one (and not racy) keeps its recorded size and hash; every
 /// other file, and every rendered document, is hashed now and compared.
+/// When that finds the package fresh, the record is refreshed with the
+/// stamps as they are now (`started_ns` is when this build started).
 pub fn up_to_date(
     plan: &BuildPlan,
     out_dir: &Path,
     epoch: i64,
     threads: usize,
+    started_ns: i64,
 ) -> Result<Option<PackageReport>, Error> {
     let Ok(text) = std::fs::read_to_string(record_path(out_dir, &plan.package_file)) else {
         return Ok(None);
@@ -206,7 +212,37 @@ pub fn up_to_date(
     let same = to_hash.iter().zip(hashes).all(|(&i, (size, hash))| {
         record.entries[i].content == Some((size, &format!("{hash:032x}")[..]))
     });
-    Ok(same.then_some(report))
+    if !same {
+        return Ok(None);
+    }
+    // Fresh, but not by the quick digest: a file's stamp changed and its
+    // content did not (touched, checked out again), or a file was racy.
+    // The record gets the stamps as they are now, so the next build is
+    // decided by the digest again instead of hashing those files on every
+    // build. Only a shortcut: if it cannot be written, the next build
+    // decides entry by entry as this one did.
+    let recorded: Option<Vec<_>> = record
+        .entries
+        .iter()
+        .map(|e| match e.content {
+            None => Some(None),
+            Some((size, hex)) => u128::from_str_radix(hex, 16).ok().map(|h| Some((size, h))),
+        })
+        .collect();
+    if let Some(recorded) = recorded {
+        let stamps: Vec<Option<Stamp>> = plan
+            .entries
+            .iter()
+            .map(|e| match &e.source {
+                EntrySource::File { stamp, .. } => *stamp,
+                _ => None,
+            })
+            .collect();
+        let _ = save(
+            out_dir, plan, epoch, &recorded, &stamps, started_ns, &report,
+        );
+    }
+    Ok(Some(report))
 }
 
 /// Whether the record's `quick` line proves `plan` unchanged: the digest of

@@ -108,7 +108,7 @@ pub fn write(
     let threads = ordered_pool::threads(options.threads);
     let started_ns = crate::files::stamp::now_ns();
     if !options.force
-        && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads)?
+        && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads, started_ns)?
     {
         return Ok(Outcome::Fresh(report));
     }
