@@ -17,6 +17,8 @@ struct State<T, E> {
     next_to_consume: usize,
     ready: BTreeMap<usize, Result<T, E>>,
     stop: bool,
+    /// Workers waiting for the consumer to make room in the window.
+    waiting_for_room: usize,
 }
 
 /// The number of worker threads to use: `requested`, else the machine's.
@@ -46,12 +48,18 @@ where
         next_to_consume: 0,
         ready: BTreeMap::new(),
         stop: false,
+        waiting_for_room: 0,
     });
-    let changed = Condvar::new();
+    // Two conditions, each signalled only to whoever waits for it: with one
+    // condition woken for every result, a rebuild of many small entries
+    // spent a fifth of its time waking threads that had nothing to do.
+    let result_ready = Condvar::new();
+    let room = Condvar::new();
     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
     let stop_all = || {
         lock().stop = true;
-        changed.notify_all();
+        result_ready.notify_all();
+        room.notify_all();
     };
     std::thread::scope(|scope| {
         // A panic in `consume` must not leave the workers waiting for it.
@@ -67,7 +75,9 @@ where
                             && s.next_to_start < count
                             && s.next_to_start >= s.next_to_consume + window
                         {
-                            s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+                            s.waiting_for_room += 1;
+                            s = room.wait(s).unwrap_or_else(|p| p.into_inner());
+                            s.waiting_for_room -= 1;
                         }
                         if s.stop || s.next_to_start >= count {
                             return;
@@ -78,7 +88,10 @@ where
                     let result = work(i);
                     let mut s = lock();
                     s.ready.insert(i, result);
-                    changed.notify_all();
+                    // The consumer waits for one result only.
+                    if i == s.next_to_consume {
+                        result_ready.notify_one();
+                    }
                 }
             });
         }
@@ -92,7 +105,10 @@ where
                 loop {
                     if let Some(r) = s.ready.remove(&i) {
                         s.next_to_consume = i + 1;
-                        changed.notify_all();
+                        // One more item may start.
+                        if s.waiting_for_room > 0 {
+                            room.notify_one();
+                        }
                         break r;
                     }
                     if s.stop {
@@ -101,7 +117,7 @@ where
                         // once every worker has stopped.
                         return Ok(());
                     }
-                    s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+                    s = result_ready.wait(s).unwrap_or_else(|p| p.into_inner());
                 }
             };
             match result {
@@ -113,6 +129,8 @@ where
                 Err(e) => return stop(e),
             }
         }
+        // Workers still waiting for room (every item started) can go.
+        stop_all();
         Ok(())
     })
 }
