@@ -424,3 +424,93 @@ fn a_touched_file_is_hashed_once_then_the_quick_digest_decides_again() {
     let stderr = build(root, &[]);
     assert!(stderr.contains("Fresh"), "decided by the digest: {stderr}");
 }
+
+/// The package's entries that are deflated project files (iiswsgi.toml
+/// included; not the rendered documents), by name, with where their data
+/// starts.
+fn deflated_files(package: &Path) -> Vec<(String, u64)> {
+    const RENDERED: [&str; 4] = [
+        "Manifest.xml",
+        "Parameters.xml",
+        "Big/web.config",
+        "Big/iis_install.stamp",
+    ];
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(package).unwrap()).unwrap();
+    (0..archive.len())
+        .filter_map(|i| {
+            let f = archive.by_index_raw(i).unwrap();
+            let name = f.name().to_string();
+            (f.compression() == zip::CompressionMethod::Deflated
+                && !RENDERED.contains(&name.as_str()))
+            .then(|| (name, f.data_start()))
+        })
+        .collect()
+}
+
+/// A rebuild copies the deflated bytes of unchanged files from the previous
+/// package (package/previous.rs) and still writes, byte for byte, the
+/// package a build from scratch writes; an entry damaged in the previous
+/// package is deflated again instead of copied; `--force` copies nothing.
+#[test]
+fn a_rebuild_copies_unchanged_entries_and_writes_what_a_fresh_build_writes() {
+    let dir = project();
+    let root = dir.path();
+    // Files changed within a second of a build are not trusted by stamp.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(build(root, &[]).contains("Built"));
+    let deflated = deflated_files(&zip(root));
+    assert!(deflated.len() > 250, "{}", deflated.len());
+    let from_scratch = |what: &str| {
+        let out = tempfile::tempdir().unwrap();
+        build(root, &["--out-dir", out.path().to_str().unwrap()]);
+        let package = std::fs::read(zip(root)).unwrap();
+        let fresh = std::fs::read(out.path().join("Big-1.0.msdeploy.zip")).unwrap();
+        assert!(
+            package == fresh,
+            "{what}: not what a build from scratch writes"
+        );
+    };
+    let copied = |stderr: &str| -> usize {
+        stderr
+            .lines()
+            .find_map(|l| l.split_once(" unchanged files' deflated bytes were copied"))
+            .map_or(0, |(n, _)| {
+                n.split_whitespace().last().unwrap().parse().unwrap()
+            })
+    };
+
+    // One file changed: every other deflated file is copied.
+    let mut text = std::fs::read_to_string(root.join("pkg2/m9.py")).unwrap();
+    text.push_str("# changed\n");
+    std::fs::write(root.join("pkg2/m9.py"), text).unwrap();
+    let stderr = build(root, &["-v"]);
+    assert!(stderr.contains("Built"), "{stderr}");
+    assert_eq!(copied(&stderr), deflated.len() - 1, "{stderr}");
+    from_scratch("one file changed");
+
+    // One entry of the package damaged (its modification time put back, so
+    // the package still looks as that build left it), and another file
+    // changed: the damaged entry is deflated again, not copied.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    build(root, &[]);
+    let package = zip(root);
+    let modified = std::fs::metadata(&package).unwrap().modified().unwrap();
+    let (_, data_start) = deflated_files(&package)
+        .into_iter()
+        .find(|(name, _)| name == "Big/pkg4/m4.py")
+        .unwrap();
+    let mut bytes = std::fs::read(&package).unwrap();
+    bytes[data_start as usize + 20] ^= 0x55;
+    std::fs::write(&package, bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(&package).unwrap();
+    f.set_modified(modified).unwrap();
+    std::fs::write(root.join("pkg0/m0.py"), "changed = True\n").unwrap();
+    let stderr = build(root, &["-v"]);
+    assert!(stderr.contains("Built"), "{stderr}");
+    assert_eq!(copied(&stderr), deflated.len() - 2, "{stderr}");
+    from_scratch("a damaged entry");
+
+    std::fs::write(root.join("pkg0/m0.py"), "changed = 2\n").unwrap();
+    let stderr = build(root, &["-v", "--force"]);
+    assert_eq!(copied(&stderr), 0, "--force: {stderr}");
+}

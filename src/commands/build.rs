@@ -44,7 +44,14 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
         force: args.force,
     };
     match crate::package::write(&plan, &out, epoch, options, progress.as_ref())? {
-        Outcome::Built(report) => reporter.package(&report, false),
+        Outcome::Built { report, copied } => {
+            reporter.package(&report, false);
+            if copied > 0 {
+                reporter.verbose(&format!(
+                    "{copied} unchanged files' deflated bytes were copied from the previous package"
+                ));
+            }
+        }
         Outcome::Fresh(report) => reporter.package(&report, true),
     }
     save_listing(&plan, &out, reporter)?;

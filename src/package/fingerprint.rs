@@ -29,12 +29,13 @@
 //! git refreshes its index), so that a touched file is hashed once, not on
 //! every build.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{Xxh3, Xxh3DefaultBuilder};
 
 use super::{PackageReport, encode, ordered_pool};
 use crate::error::Error;
@@ -63,12 +64,18 @@ fn inputs_text(plan: &BuildPlan, epoch: i64, hashes: &[Option<(u64, u128)>]) -> 
     text
 }
 
-/// What the record says before the entries: the tool, the entries'
-/// timestamp and the package.
+/// What the record says before the entries: the tool and its encoder, the
+/// package, and the entries' timestamp (last: all but it must match for a
+/// rebuild to copy entries, see [`unchanged_files`]).
 fn header_text(plan: &BuildPlan, epoch: i64) -> String {
+    format!("{}epoch\t{epoch}\n", encoder_header(plan))
+}
+
+fn encoder_header(plan: &BuildPlan) -> String {
     format!(
-        "{HEADER}\ntool\t{}\nepoch\t{epoch}\npackage\t{}\n",
+        "{HEADER}\ntool\t{}\nencoder\t{:016x}\npackage\t{}\n",
         env!("CARGO_PKG_VERSION"),
+        encode::fingerprint(),
         plan.package_file
     )
 }
@@ -274,6 +281,45 @@ fn quick_check(plan: &BuildPlan, line: &str) -> bool {
                 .parse::<i64>()
                 .is_ok_and(|started| newest < started.saturating_sub(RACY_NS))
     })
+}
+
+/// For a rebuild that copies entries from the previous package
+/// (previous.rs): that package, if it is the one the record describes and
+/// was made by this tool and encoder, and for each of `plan`'s entries the
+/// record's content hash of its file if the file is provably unchanged
+/// since (the same stamp, not racy: what the no-op check trusts). The
+/// entries' timestamp may differ: it is in the headers, which are written
+/// anew, not in the deflated bytes.
+pub fn unchanged_files(plan: &BuildPlan, out_dir: &Path) -> Option<(PathBuf, Vec<Option<u128>>)> {
+    let text = std::fs::read_to_string(record_path(out_dir, &plan.package_file)).ok()?;
+    if !text.starts_with(&encoder_header(plan)) {
+        return None;
+    }
+    let output = text.trim_end_matches('\n').rsplit('\n').next()?;
+    let report = intact_package(plan, out_dir, output)?;
+    let record = Record::parse(&text)?;
+    let by_name: HashMap<&str, usize, Xxh3DefaultBuilder> = record
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(j, e)| (e.name, j))
+        .collect();
+    let hashes = plan
+        .entries
+        .iter()
+        .map(|entry| {
+            let EntrySource::File { stamp, .. } = &entry.source else {
+                return None;
+            };
+            let j = *by_name.get(entry.name.as_str())?;
+            let (size, hex) = record.entries[j].content?;
+            if size != entry.size || !record.unchanged(j, *stamp) {
+                return None;
+            }
+            u128::from_str_radix(hex, 16).ok()
+        })
+        .collect();
+    Some((report.path, hashes))
 }
 
 /// The report of the package `output` (the record's last line) describes,

@@ -4,11 +4,13 @@ pub mod dos_time;
 pub mod encode;
 pub mod fingerprint;
 pub mod ordered_pool;
+pub mod previous;
 pub mod zip_writer;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Error;
 use crate::files::stamp::Stamp;
@@ -86,7 +88,12 @@ pub struct WriteOptions {
 /// Whether the package was written or found up to date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Built(PackageReport),
+    /// Written; `copied` entries were copied from the previous package
+    /// (previous.rs) rather than deflated again.
+    Built {
+        report: PackageReport,
+        copied: usize,
+    },
     Fresh(PackageReport),
 }
 
@@ -122,6 +129,12 @@ pub fn write(
         source,
     };
     remove_stale_temporaries(out_dir, &plan.package_file);
+    let previous = if options.force {
+        None
+    } else {
+        previous::Previous::open(plan, out_dir)
+    };
+    let copied = AtomicUsize::new(0);
     let tmp = temp_beside(out_dir, &plan.package_file).map_err(io_err)?;
     let total: u64 = plan.entries.iter().map(|e| e.size).sum();
     progress.start(total);
@@ -136,7 +149,20 @@ pub fn write(
         plan.entries.len(),
         threads,
         threads * 2,
-        |i| encode_entry(&plan.entries[i].source, &plan.entries[i].name, &path),
+        |i| {
+            let entry = &plan.entries[i];
+            if let Some(encoded) = previous.as_ref().and_then(|p| p.copy(i, &entry.name)) {
+                copied.fetch_add(1, Ordering::Relaxed);
+                // Unchanged since the previous build: by its stamp, the
+                // one the plan took.
+                let stamp = match &entry.source {
+                    EntrySource::File { stamp, .. } => *stamp,
+                    _ => None,
+                };
+                return Ok(Some((encoded, stamp)));
+            }
+            encode_entry(&entry.source, &entry.name, &path)
+        },
         |i, encoded| {
             let entry = &plan.entries[i];
             let Some((encoded, stamp)) = encoded else {
@@ -191,7 +217,10 @@ pub fn write(
         sha256: digests.sha256,
     };
     fingerprint::save(out_dir, plan, epoch, &hashes, &stamps, started_ns, &report)?;
-    Ok(Outcome::Built(report))
+    Ok(Outcome::Built {
+        report,
+        copied: copied.into_inner(),
+    })
 }
 
 /// Encodes one entry on a worker thread; `None` for folders. A file's stat
