@@ -75,7 +75,14 @@ pub fn store_by_name(name: &str) -> bool {
 
 /// Reads `reader` to the end and encodes it as entry `name`.
 pub fn encode(name: &str, reader: impl Read) -> io::Result<EncodedEntry> {
-    with_buffer(|buf| encode_with(name, reader, buf))
+    with_buffer(|buf| encode_with(reader, buf, !store_by_name(name)))
+}
+
+/// Reads `reader` to the end as an entry known to be stored (its CRC-32,
+/// size and hash), without deflating a sample to decide: a rebuild knows
+/// from the previous package (previous.rs).
+pub fn store(reader: impl Read) -> io::Result<EncodedEntry> {
+    with_buffer(|buf| encode_with(reader, buf, false))
 }
 
 /// Runs `f` with this thread's read buffer: allocating and zeroing 128 KiB
@@ -93,11 +100,16 @@ fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
     })
 }
 
-fn encode_with(name: &str, mut reader: impl Read, buf: &mut [u8]) -> io::Result<EncodedEntry> {
+/// Encodes `reader`: deflated if `try_deflate` and it pays, else stored.
+fn encode_with(
+    mut reader: impl Read,
+    buf: &mut [u8],
+    try_deflate: bool,
+) -> io::Result<EncodedEntry> {
     let mut crc = crc32fast::Hasher::new();
     let mut hash = Xxh3::new();
     let mut size = 0u64;
-    let mut deflater = (!store_by_name(name)).then(|| {
+    let mut deflater = try_deflate.then(|| {
         DeflateEncoder::new(
             SpooledTempFile::new(SPOOL_IN_MEMORY),
             Compression::new(LEVEL),

@@ -151,15 +151,22 @@ pub fn write(
         threads * 2,
         |i| {
             let entry = &plan.entries[i];
-            if let Some(encoded) = previous.as_ref().and_then(|p| p.copy(i, &entry.name)) {
-                copied.fetch_add(1, Ordering::Relaxed);
+            if let (
+                Some(previous),
+                EntrySource::File {
+                    path: source,
+                    stamp,
+                    ..
+                },
+            ) = (&previous, &entry.source)
+                && let Some(encoded) = previous.reuse(i, &entry.name, source)
+            {
+                if encoded.method == encode::Method::Deflated {
+                    copied.fetch_add(1, Ordering::Relaxed);
+                }
                 // Unchanged since the previous build: by its stamp, the
                 // one the plan took.
-                let stamp = match &entry.source {
-                    EntrySource::File { stamp, .. } => *stamp,
-                    _ => None,
-                };
-                return Ok(Some((encoded, stamp)));
+                return Ok(Some((encoded, *stamp)));
             }
             encode_entry(&entry.source, &entry.name, &path)
         },

@@ -18,8 +18,10 @@
 //! passes: a flipped padding bit after the stream's last code, which
 //! inflates to the same bytes; the package would then differ from a
 //! fresh build's in that bit, and still install the same files.)
-//! Inflating costs a fraction of deflating. Stored entries are not copied:
-//! storing costs what copying would. `--force` copies nothing.
+//! Inflating costs a fraction of deflating. Stored entries are not copied
+//! (storing costs what copying would), but an unchanged file the previous
+//! package stored is stored again without deflating a sample to decide,
+//! once its CRC-32 and hash are checked. `--force` reuses nothing.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -30,13 +32,14 @@ use flate2::{Decompress, FlushDecompress, Status};
 use tempfile::SpooledTempFile;
 use xxhash_rust::xxh3::Xxh3;
 
-use super::encode::{EncodedEntry, Method, SPOOL_IN_MEMORY};
+use super::encode::{self, EncodedEntry, Method, SPOOL_IN_MEMORY};
 use super::fingerprint;
 use crate::plan::BuildPlan;
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const CENTRAL_HEADER: u32 = 0x0201_4b50;
 const END_OF_CENTRAL: u32 = 0x0605_4b50;
+const METHOD_STORED: u16 = 0;
 const METHOD_DEFLATED: u16 = 8;
 
 /// The previous package, and which of the plan's entries it can give.
@@ -46,9 +49,10 @@ pub struct Previous {
     entries: Vec<Option<OldEntry>>,
 }
 
-/// A deflated entry of the previous package whose source is unchanged.
+/// An entry of the previous package whose source is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct OldEntry {
+    deflated: bool,
     /// Where its local header starts.
     offset: u32,
     crc32: u32,
@@ -73,15 +77,16 @@ impl Previous {
             .map(|(entry, hash)| {
                 let content_hash = hash?;
                 let c = by_name.get(entry.name.as_str())?;
-                (c.method == METHOD_DEFLATED && u64::from(c.size) == entry.size).then_some(
-                    OldEntry {
+                let deflated = c.method == METHOD_DEFLATED;
+                ((deflated || c.method == METHOD_STORED) && u64::from(c.size) == entry.size)
+                    .then_some(OldEntry {
+                        deflated,
                         offset: c.offset,
                         crc32: c.crc32,
                         compressed_size: c.compressed_size,
                         size: c.size,
                         content_hash,
-                    },
-                )
+                    })
             })
             .collect();
         entries
@@ -90,11 +95,21 @@ impl Previous {
             .then_some(Previous { path, entries })
     }
 
-    /// Entry `i` (named `name`), copied from the previous package and
-    /// checked; `None` if it cannot be, and must be encoded.
-    pub fn copy(&self, i: usize, name: &str) -> Option<EncodedEntry> {
+    /// Entry `i` of the plan (named `name`, read from `source`), from what
+    /// the previous package says of it; `None` if it cannot be, and must be
+    /// encoded. A deflated entry's bytes are copied from that package and
+    /// checked; a stored one is read from `source` to check it is the
+    /// content recorded, and stored without deflating a sample to decide.
+    pub fn reuse(&self, i: usize, name: &str, source: &Path) -> Option<EncodedEntry> {
         let old = self.entries.get(i).copied().flatten()?;
-        copy_entry(&self.path, name, &old).ok().flatten()
+        if old.deflated {
+            return copy_entry(&self.path, name, &old).ok().flatten();
+        }
+        let stored = File::open(source).and_then(encode::store).ok()?;
+        (stored.crc32 == old.crc32
+            && stored.size == u64::from(old.size)
+            && stored.content_hash == old.content_hash)
+            .then_some(stored)
     }
 }
 
@@ -322,6 +337,7 @@ mod tests {
         let central = read_central_directory(&mut File::open(path).unwrap()).unwrap();
         let c = central.iter().find(|c| c.name == name).unwrap();
         OldEntry {
+            deflated: c.method == METHOD_DEFLATED,
             offset: c.offset,
             crc32: c.crc32,
             compressed_size: c.compressed_size,
@@ -372,6 +388,50 @@ mod tests {
             .read_to_end(&mut b)
             .unwrap();
         assert!(a == b, "the same deflated bytes");
+    }
+
+    #[test]
+    fn a_stored_entry_is_stored_again_only_with_the_recorded_content() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..100_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let (dir, path) = package(&[("a/blob.bin", &noise)]);
+        let old = old_entry(&path, "a/blob.bin", &noise);
+        assert!(!old.deflated, "noise is stored");
+        let source = dir.path().join("blob.bin");
+        std::fs::write(&source, &noise).unwrap();
+        let previous = Previous {
+            path,
+            entries: vec![Some(old)],
+        };
+        let stored = previous.reuse(0, "a/blob.bin", &source).unwrap();
+        let fresh = encode::encode("a/blob.bin", &noise[..]).unwrap();
+        assert_eq!(stored.method, Method::Stored);
+        assert_eq!(
+            (
+                stored.crc32,
+                stored.size,
+                stored.compressed_size,
+                stored.content_hash
+            ),
+            (
+                fresh.crc32,
+                fresh.size,
+                fresh.compressed_size,
+                fresh.content_hash
+            )
+        );
+        // Not the content the record describes: encode it instead.
+        let mut other = noise.clone();
+        other[500] ^= 1;
+        std::fs::write(&source, &other).unwrap();
+        assert!(previous.reuse(0, "a/blob.bin", &source).is_none());
     }
 
     #[test]
