@@ -85,7 +85,7 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
 
     let package_file = package_file_name(&app.name, &app.version);
     let cache = files::listing_cache::path(out_dir, &package_file);
-    let selection = files::select(project, out_dir, threads, Some(&cache))?;
+    let selection = files::select(project, out_dir, threads, &cache)?;
     // Room for the files and documents; add_directories makes room for
     // the folders once they are known (a guess would be megabytes too many
     // for a big flat tree, all through the build).

@@ -97,7 +97,7 @@ pub fn select(
     project: &Project,
     out_dir: &Path,
     threads: usize,
-    cache: Option<&Path>,
+    cache: &Path,
 ) -> Result<Selection, Error> {
     let files = &project.manifest.files;
     let at = KeyPath::root().key("files");
@@ -113,8 +113,8 @@ pub fn select(
     };
     let key = listing_cache::key(&rules.root, &rules.out_dir, &files.include, &files.exclude);
     let threads = walk::listing_threads(threads);
-    let cached = cache
-        .and_then(|path| std::fs::read_to_string(path).ok())
+    let cached = std::fs::read_to_string(cache)
+        .ok()
         .and_then(|text| Listing::parse(&text, key))
         .and_then(|listing| Some((listing.revalidate(&rules.root, threads)?, listing.unmatched)));
     let mut selection = match cached {

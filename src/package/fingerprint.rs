@@ -49,6 +49,13 @@ pub fn record_path(out_dir: &Path, package_file: &str) -> PathBuf {
     out_dir.join(format!(".{package_file}.inputs"))
 }
 
+/// The record of `plan`'s package, if there is one: read once by a build,
+/// for the no-op check ([`up_to_date`]) and, failing that, for what the
+/// rebuild can copy ([`unchanged_files`]).
+pub fn read(out_dir: &Path, plan: &BuildPlan) -> Option<String> {
+    std::fs::read_to_string(record_path(out_dir, &plan.package_file)).ok()
+}
+
 /// The inputs part of a record, from each entry's size and content hash
 /// (`None` for folders).
 fn inputs_text(plan: &BuildPlan, epoch: i64, hashes: &[Option<(u64, u128)>]) -> String {
@@ -173,14 +180,12 @@ pub fn save(
 /// stamps as they are now (`started_ns` is when this build started).
 pub fn up_to_date(
     plan: &BuildPlan,
+    text: &str,
     out_dir: &Path,
     epoch: i64,
     threads: usize,
     started_ns: i64,
 ) -> Result<Option<PackageReport>, Error> {
-    let Ok(text) = std::fs::read_to_string(record_path(out_dir, &plan.package_file)) else {
-        return Ok(None);
-    };
     // The last two lines: the quick digest (if any) and the package.
     let mut tail = text.trim_end_matches('\n').rsplitn(3, '\n');
     let (Some(output), quick) = (tail.next(), tail.next()) else {
@@ -196,7 +201,7 @@ pub fn up_to_date(
     if quick.is_some_and(|line| quick_check(plan, line)) {
         return Ok(Some(report));
     }
-    let Some(record) = Record::parse(&text) else {
+    let Some(record) = Record::parse(text) else {
         return Ok(None);
     };
     if record.header != header || record.entries.len() != plan.entries.len() {
@@ -290,14 +295,17 @@ fn quick_check(plan: &BuildPlan, line: &str) -> bool {
 /// since (the same stamp, not racy: what the no-op check trusts). The
 /// entries' timestamp may differ: it is in the headers, which are written
 /// anew, not in the deflated bytes.
-pub fn unchanged_files(plan: &BuildPlan, out_dir: &Path) -> Option<(PathBuf, Vec<Option<u128>>)> {
-    let text = std::fs::read_to_string(record_path(out_dir, &plan.package_file)).ok()?;
+pub fn unchanged_files(
+    plan: &BuildPlan,
+    text: &str,
+    out_dir: &Path,
+) -> Option<(PathBuf, Vec<Option<u128>>)> {
     if !text.starts_with(&encoder_header(plan)) {
         return None;
     }
     let output = text.trim_end_matches('\n').rsplit('\n').next()?;
     let report = intact_package(plan, out_dir, output)?;
-    let record = Record::parse(&text)?;
+    let record = Record::parse(text)?;
     let by_name: HashMap<&str, usize, Xxh3DefaultBuilder> = record
         .entries
         .iter()

@@ -114,8 +114,15 @@ pub fn write(
 ) -> Result<Outcome, Error> {
     let threads = ordered_pool::threads(options.threads);
     let started_ns = crate::files::stamp::now_ns();
-    if !options.force
-        && let Some(report) = fingerprint::up_to_date(plan, out_dir, epoch, threads, started_ns)?
+    // `--force` neither checks nor copies: it builds from scratch.
+    let record = if options.force {
+        None
+    } else {
+        fingerprint::read(out_dir, plan)
+    };
+    if let Some(text) = &record
+        && let Some(report) =
+            fingerprint::up_to_date(plan, text, out_dir, epoch, threads, started_ns)?
     {
         return Ok(Outcome::Fresh(report));
     }
@@ -129,11 +136,7 @@ pub fn write(
         source,
     };
     remove_stale_temporaries(out_dir, &plan.package_file);
-    let previous = if options.force {
-        None
-    } else {
-        previous::Previous::open(plan, out_dir)
-    };
+    let previous = record.and_then(|text| previous::Previous::open(plan, &text, out_dir));
     let copied = AtomicUsize::new(0);
     let tmp = temp_beside(out_dir, &plan.package_file).map_err(io_err)?;
     let total: u64 = plan.entries.iter().map(|e| e.size).sum();

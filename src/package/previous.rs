@@ -63,10 +63,11 @@ struct OldEntry {
 }
 
 impl Previous {
-    /// What the package in `out_dir` can give `plan`; `None` if there is no
-    /// package, no record that matches it, or nothing to copy.
-    pub fn open(plan: &BuildPlan, out_dir: &Path) -> Option<Previous> {
-        let (path, unchanged) = fingerprint::unchanged_files(plan, out_dir)?;
+    /// What the package in `out_dir` can give `plan`, by its `record`;
+    /// `None` if there is no package, the record does not match it, or
+    /// there is nothing to reuse.
+    pub fn open(plan: &BuildPlan, record: &str, out_dir: &Path) -> Option<Previous> {
+        let (path, unchanged) = fingerprint::unchanged_files(plan, record, out_dir)?;
         let central = read_central_directory(&mut File::open(&path).ok()?).ok()?;
         let by_name: HashMap<&str, &Central> =
             central.iter().map(|c| (c.name.as_str(), c)).collect();
