@@ -364,6 +364,13 @@ fn the_listing_cache_is_used_only_while_it_lists_what_a_walk_would() {
             *still_cached,
             "{what}: {after}"
         );
+        // A walk's listing is kept, or the stale one removed.
+        let listing = root.join("dist/.Big-1.0.msdeploy.zip.listing");
+        assert_eq!(
+            listing.exists(),
+            !after.contains("not kept for the next build"),
+            "{what}: {after}"
+        );
         let walked_out = tempfile::tempdir().unwrap();
         let walked = build(
             root,
