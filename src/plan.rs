@@ -39,6 +39,14 @@ pub enum EntrySource {
 }
 
 impl EntrySource {
+    /// A file's stamp from planning; `None` for anything else.
+    pub fn stamp(&self) -> Option<Stamp> {
+        match self {
+            EntrySource::File { stamp, .. } => *stamp,
+            _ => None,
+        }
+    }
+
     /// How the source is named in listings and errors.
     pub fn describe(&self) -> String {
         match self {

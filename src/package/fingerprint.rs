@@ -221,9 +221,10 @@ pub fn up_to_date(
         }
     }
     let hashes = hash_entries(plan, &to_hash, threads)?;
-    let same = to_hash.iter().zip(hashes).all(|(&i, (size, hash))| {
-        record.entries[i].content == Some((size, &format!("{hash:032x}")[..]))
-    });
+    let same = to_hash
+        .iter()
+        .zip(hashes)
+        .all(|(&i, content)| record.entries[i].content == Some(content));
     if !same {
         return Ok(None);
     }
@@ -233,27 +234,11 @@ pub fn up_to_date(
     // decided by the digest again instead of hashing those files on every
     // build. Only a shortcut: if it cannot be written, the next build
     // decides entry by entry as this one did.
-    let recorded: Option<Vec<_>> = record
-        .entries
-        .iter()
-        .map(|e| match e.content {
-            None => Some(None),
-            Some((size, hex)) => u128::from_str_radix(hex, 16).ok().map(|h| Some((size, h))),
-        })
-        .collect();
-    if let Some(recorded) = recorded {
-        let stamps: Vec<Option<Stamp>> = plan
-            .entries
-            .iter()
-            .map(|e| match &e.source {
-                EntrySource::File { stamp, .. } => *stamp,
-                _ => None,
-            })
-            .collect();
-        let _ = save(
-            out_dir, plan, epoch, &recorded, &stamps, started_ns, &report,
-        );
-    }
+    let recorded: Vec<_> = record.entries.iter().map(|e| e.content).collect();
+    let stamps: Vec<Option<Stamp>> = plan.entries.iter().map(|e| e.source.stamp()).collect();
+    let _ = save(
+        out_dir, plan, epoch, &recorded, &stamps, started_ns, &report,
+    );
     Ok(Some(report))
 }
 
@@ -269,10 +254,7 @@ fn quick_check(plan: &BuildPlan, line: &str) -> bool {
     };
     let now = quick_digest(
         plan,
-        |i| match &plan.entries[i].source {
-            EntrySource::File { stamp, .. } => *stamp,
-            _ => None,
-        },
+        |i| plan.entries[i].source.stamp(),
         |i| match &plan.entries[i].source {
             EntrySource::Rendered { bytes, .. } => {
                 encode::content_hash(&bytes[..]).map_or(0, |(_, hash)| hash)
@@ -316,15 +298,12 @@ pub fn unchanged_files(
         .entries
         .iter()
         .map(|entry| {
-            let EntrySource::File { stamp, .. } = &entry.source else {
-                return None;
-            };
-            let j = *by_name.get(entry.name.as_str())?;
-            let (size, hex) = record.entries[j].content?;
-            if size != entry.size || !record.unchanged(j, *stamp) {
+            if !matches!(entry.source, EntrySource::File { .. }) {
                 return None;
             }
-            u128::from_str_radix(hex, 16).ok()
+            let j = *by_name.get(entry.name.as_str())?;
+            let (size, hash) = record.entries[j].content?;
+            (size == entry.size && record.unchanged(j, entry.source.stamp())).then_some(hash)
         })
         .collect();
     Some((report.path, hashes))
@@ -353,8 +332,8 @@ fn intact_package(plan: &BuildPlan, out_dir: &Path, output: &str) -> Option<Pack
 /// One `entry` line of a record.
 struct RecordedEntry<'a> {
     name: &'a str,
-    /// Size and hash (as written, hex); `None` for a folder.
-    content: Option<(u64, &'a str)>,
+    /// Size and content hash; `None` for a folder.
+    content: Option<(u64, u128)>,
 }
 
 /// A record, read back.
@@ -384,7 +363,7 @@ impl<'a> Record<'a> {
                 let (name, size) = name.rsplit_once('\t')?;
                 RecordedEntry {
                     name,
-                    content: Some((size.parse().ok()?, last)),
+                    content: Some((size.parse().ok()?, u128::from_str_radix(last, 16).ok()?)),
                 }
             });
         }
