@@ -20,6 +20,9 @@ default = "hello"
 entries = [{ kind = "text-file", scope = '\\app\.py$', match = "__greeting__" }]
 "#;
 
+/// The SOURCE_DATE_EPOCH of `build`.
+const EPOCH: &str = "1700000000";
+
 /// Deterministic noise (xorshift), incompressible.
 fn noise(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed | 1;
@@ -57,15 +60,32 @@ fn project() -> tempfile::TempDir {
 }
 
 fn build(dir: &Path, args: &[&str]) -> String {
+    build_at(dir, args, EPOCH)
+}
+
+/// `build` with entries dated `epoch` (SOURCE_DATE_EPOCH); its stderr.
+fn build_at(dir: &Path, args: &[&str], epoch: &str) -> String {
     let out = Command::cargo_bin("iiswsgi")
         .unwrap()
         .current_dir(dir)
         .arg("build")
         .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("SOURCE_DATE_EPOCH", epoch)
         .assert()
         .success();
     String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+/// Waits until what was just written is more than a second old: only then
+/// do the no-op check, the listing cache and the rebuild's copies trust a
+/// stat stamp (a change in the same clock tick could hide behind it).
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+}
+
+/// The no-op record of the test package.
+fn record(root: &Path) -> PathBuf {
+    root.join("dist/.Big-1.0.msdeploy.zip.inputs")
 }
 
 fn zip(dir: &Path) -> PathBuf {
@@ -158,7 +178,7 @@ fn any_change_rebuilds() {
     // Files written more than a second before a build are trusted by their
     // stat stamp (device, inode, mtime, ctime) instead of being hashed again;
     // wait so that the changes below go through that path.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     build(root, &[]);
     let rebuilt = |what: &str, args: &[&str]| {
         let stderr = build(root, args);
@@ -189,17 +209,7 @@ fn any_change_rebuilds() {
     std::fs::write(root.join("iiswsgi.toml"), manifest).unwrap();
     rebuilt("a rendered document (Parameters.xml)", &[]);
 
-    let stderr = Command::cargo_bin("iiswsgi")
-        .unwrap()
-        .current_dir(root)
-        .arg("build")
-        .env("SOURCE_DATE_EPOCH", "1700000002")
-        .assert()
-        .success();
-    assert!(
-        String::from_utf8_lossy(&stderr.get_output().stderr).contains("Built"),
-        "epoch"
-    );
+    assert!(build_at(root, &[], "1700000002").contains("Built"), "epoch");
     build(root, &[]);
 
     std::fs::write(
@@ -224,9 +234,9 @@ fn any_change_rebuilds() {
 fn the_quick_digest_decides_when_no_file_changed_near_the_build() {
     let dir = project();
     let root = dir.path();
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     assert!(build(root, &[]).contains("Built"));
-    let record = root.join("dist/.Big-1.0.msdeploy.zip.inputs");
+    let record = record(root);
     let text = std::fs::read_to_string(&record).unwrap();
     assert_eq!(text.lines().filter(|l| l.starts_with("quick\t")).count(), 1);
     std::fs::write(&record, text.replace("entry\t", "entry\tx")).unwrap();
@@ -344,8 +354,7 @@ fn the_listing_cache_is_used_only_while_it_lists_what_a_walk_would() {
             dir
         })
         .collect();
-    // Folders that changed less than a second before a build are not cached.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
 
     for (dir, (what, still_cached, change)) in projects.iter().zip(&changes) {
         let root = dir.path();
@@ -406,15 +415,15 @@ fn the_listing_cache_is_used_only_while_it_lists_what_a_walk_would() {
 fn a_touched_file_is_hashed_once_then_the_quick_digest_decides_again() {
     let dir = project();
     let root = dir.path();
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     assert!(build(root, &[]).contains("Built"));
-    let record = root.join("dist/.Big-1.0.msdeploy.zip.inputs");
+    let record = record(root);
     let before = std::fs::read_to_string(&record).unwrap();
 
     // Same bytes written again: a new mtime and ctime.
     let file = root.join("pkg3/m10.py");
     std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     let stderr = build(root, &[]);
     assert!(stderr.contains("Fresh"), "{stderr}");
     let refreshed = std::fs::read_to_string(&record).unwrap();
@@ -457,19 +466,20 @@ fn deflated_files(package: &Path) -> Vec<(String, u64)> {
 /// A rebuild copies the deflated bytes of unchanged files from the previous
 /// package (package/previous.rs) and still writes, byte for byte, the
 /// package a build from scratch writes; an entry damaged in the previous
-/// package is deflated again instead of copied; `--force` copies nothing.
+/// package is deflated again instead of copied; another entry timestamp
+/// still copies, a record from another encoder copies nothing, and
+/// `--force` copies nothing.
 #[test]
 fn a_rebuild_copies_unchanged_entries_and_writes_what_a_fresh_build_writes() {
     let dir = project();
     let root = dir.path();
-    // Files changed within a second of a build are not trusted by stamp.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     assert!(build(root, &[]).contains("Built"));
     let deflated = deflated_files(&zip(root));
     assert!(deflated.len() > 250, "{}", deflated.len());
-    let from_scratch = |what: &str| {
+    let from_scratch = |what: &str, epoch: &str| {
         let out = tempfile::tempdir().unwrap();
-        build(root, &["--out-dir", out.path().to_str().unwrap()]);
+        build_at(root, &["--out-dir", out.path().to_str().unwrap()], epoch);
         let package = std::fs::read(zip(root)).unwrap();
         let fresh = std::fs::read(out.path().join("Big-1.0.msdeploy.zip")).unwrap();
         assert!(
@@ -487,18 +497,16 @@ fn a_rebuild_copies_unchanged_entries_and_writes_what_a_fresh_build_writes() {
     };
 
     // One file changed: every other deflated file is copied.
-    let mut text = std::fs::read_to_string(root.join("pkg2/m9.py")).unwrap();
-    text.push_str("# changed\n");
-    std::fs::write(root.join("pkg2/m9.py"), text).unwrap();
+    append(root, "pkg2/m9.py");
     let stderr = build(root, &["-v"]);
     assert!(stderr.contains("Built"), "{stderr}");
     assert_eq!(copied(&stderr), deflated.len() - 1, "{stderr}");
-    from_scratch("one file changed");
+    from_scratch("one file changed", EPOCH);
 
     // One entry of the package damaged (its modification time put back, so
     // the package still looks as that build left it), and another file
     // changed: the damaged entry is deflated again, not copied.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    settle();
     build(root, &[]);
     let package = zip(root);
     let modified = std::fs::metadata(&package).unwrap().modified().unwrap();
@@ -515,9 +523,37 @@ fn a_rebuild_copies_unchanged_entries_and_writes_what_a_fresh_build_writes() {
     let stderr = build(root, &["-v"]);
     assert!(stderr.contains("Built"), "{stderr}");
     assert_eq!(copied(&stderr), deflated.len() - 2, "{stderr}");
-    from_scratch("a damaged entry");
+    from_scratch("a damaged entry", EPOCH);
+
+    // Another entry timestamp: it is in the headers, written anew, not in
+    // the deflated bytes, so everything unchanged is still copied.
+    settle();
+    let deflated_now = deflated_files(&zip(root)).len();
+    append(root, "pkg2/m9.py");
+    let stderr = build_at(root, &["-v"], "1700000099");
+    assert_eq!(copied(&stderr), deflated_now - 1, "{stderr}");
+    from_scratch("another epoch", "1700000099");
+
+    // A record made by another encoder: nothing is copied.
+    settle();
+    let text = std::fs::read_to_string(record(root)).unwrap();
+    let encoder = text.lines().find(|l| l.starts_with("encoder\t")).unwrap();
+    let other = text.replace(encoder, "encoder\t0000000000000000");
+    std::fs::write(record(root), other).unwrap();
+    append(root, "pkg2/m9.py");
+    let stderr = build(root, &["-v"]);
+    assert!(stderr.contains("Built"), "{stderr}");
+    assert_eq!(copied(&stderr), 0, "another encoder: {stderr}");
+    from_scratch("another encoder", EPOCH);
 
     std::fs::write(root.join("pkg0/m0.py"), "changed = 2\n").unwrap();
     let stderr = build(root, &["-v", "--force"]);
     assert_eq!(copied(&stderr), 0, "--force: {stderr}");
+}
+
+/// Appends a comment line to the project file `rel`.
+fn append(root: &Path, rel: &str) {
+    let mut text = std::fs::read_to_string(root.join(rel)).unwrap();
+    text.push_str("# changed\n");
+    std::fs::write(root.join(rel), text).unwrap();
 }

@@ -479,6 +479,21 @@ fn a_feed_that_is_not_where_publish_puts_it_is_refused() {
     );
 }
 
+/// A one-file app whose x64 gateway is downloaded from `url`, pinned to
+/// `sha256`.
+fn gateway_url_project(url: &str, sha256: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("iiswsgi.toml"),
+        format!(
+            "[app]\nname = \"G\"\nversion = \"1\"\n[files]\ninclude = [\"*.py\"]\n[gateway]\nurl = \"{url}\"\nsha256 = \"{sha256}\"\narch = \"x64\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
+    dir
+}
+
 #[test]
 fn the_gateway_is_downloaded_once_verified_and_then_used_offline() {
     let Some((server, _log)) = flaky(&[]) else {
@@ -489,19 +504,7 @@ fn the_gateway_is_downloaded_once_verified_and_then_used_offline() {
     std::fs::write(server.dir.path().join("gw.exe"), &bytes).unwrap();
     let sha = iiswsgi::package::zip_writer::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let cache = tempfile::tempdir().unwrap();
-    let make = |sha: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("iiswsgi.toml"),
-            format!(
-                "[app]\nname = \"G\"\nversion = \"1\"\n[files]\ninclude = [\"*.py\"]\n[gateway]\nurl = \"{}\"\nsha256 = \"{sha}\"\narch = \"x64\"\n",
-                server.url("gw.exe")
-            ),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
-        dir
-    };
+    let make = |sha: &str| gateway_url_project(&server.url("gw.exe"), sha);
     let build = |dir: &Path| {
         iiswsgi(dir, &["build", "--force"])
             .env("IISWSGI_CACHE_DIR", cache.path())
@@ -579,16 +582,7 @@ fn the_gateway_download_retries_503_and_then_succeeds() {
     let bytes = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
     std::fs::write(server.dir.path().join("gw.exe"), &bytes).unwrap();
     let sha = iiswsgi::package::zip_writer::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("iiswsgi.toml"),
-        format!(
-            "[app]\nname = \"G\"\nversion = \"1\"\n[files]\ninclude = [\"*.py\"]\n[gateway]\nurl = \"{}\"\nsha256 = \"{sha}\"\narch = \"x64\"\n",
-            server.url("gw.exe")
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
+    let dir = gateway_url_project(&server.url("gw.exe"), &sha);
     let cache = tempfile::tempdir().unwrap();
     iiswsgi(dir.path(), &["build"])
         .env("IISWSGI_CACHE_DIR", cache.path())
