@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Cross-builds the gateway for Windows x64 on Linux (Debian packages only,
+# no rustup target, no Windows machine):
+#
+#   gateway/build-windows.sh [OUT.exe]     (default: target/windows/iiswsgi-gateway.exe)
+#
+# rustup cannot download the x86_64-pc-windows-gnu standard library here,
+# so Debian's rustc (/usr/bin/rustc, from rustc-web) compiles it from
+# rust-web-src with -Zbuild-std, and mingw-w64 links. pyo3 writes the
+# python3.dll import library with mingw's dlltool (generate-import-lib):
+# the exe imports only the stable ABI, so it serves any CPython 3.9+.
+#
+# Reproducible: the same sources give the same bytes (no PE timestamp,
+# paths remapped, one codegen unit). With IISWSGI_INSTALL_TOOLCHAIN=1 (the
+# test command sets it when run as root) the Debian packages are installed
+# when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=${1:-$root/target/windows/iiswsgi-gateway.exe}
+
+need=()
+[ -x /usr/bin/rustc ] && /usr/bin/rustc --version | grep -q . || need+=(rustc-web)
+[ -x /usr/bin/cargo ] || need+=(cargo-web)
+ls /usr/lib/rustlib/src/rust/library/std >/dev/null 2>&1 || need+=(rust-web-src)
+command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "${IISWSGI_INSTALL_TOOLCHAIN:-}" = 1 ] && [ "$(id -u)" = 0 ]; then
+    echo "build-windows.sh: installing ${need[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "build-windows.sh: missing Debian packages: ${need[*]} (apt-get install ${need[*]})" >&2
+    exit 3
+  fi
+fi
+
+target_dir=$root/target/windows-build
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+sysroot_src=$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust
+export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+export PYO3_CROSS=1 PYO3_CROSS_PYTHON_VERSION=3.9
+# Reproducibility: no link timestamp, no build paths in the binary.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C link-arg=-Wl,--no-insert-timestamp \
+ --remap-path-prefix=$root=/iiswsgi --remap-path-prefix=$cargo_home=/cargo \
+ --remap-path-prefix=$sysroot_src=/rustc-src -C strip=symbols"
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_LTO=true
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
+
+/usr/bin/cargo build --release --locked -p iiswsgi-gateway \
+  -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu \
+  --target-dir "$target_dir"
+
+mkdir -p "$(dirname "$out")"
+tmp=$(mktemp "$(dirname "$out")/.gateway.XXXXXX")
+cp "$target_dir/x86_64-pc-windows-gnu/release/iiswsgi-gateway.exe" "$tmp"
+chmod 0644 "$tmp"
+mv -f "$tmp" "$out"
+echo "$(sha256sum "$out" | cut -d' ' -f1)  $out"

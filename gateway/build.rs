@@ -1,0 +1,58 @@
+//! Linking the embedded CPython.
+//!
+//! Linux (and macOS): the libpython the build found, with an rpath to it,
+//! since pyenv and custom builds keep it outside the loader's path.
+//!
+//! Windows: python3.dll is *delay-loaded*. A normal import would make
+//! Windows refuse to start the exe when python3.dll is not on the DLL
+//! search path, which IIS shows as "500.0 The FastCGI process exited
+//! unexpectedly", the very failure this gateway exists to avoid. Delayed,
+//! the exe starts, finds Python itself (the venv's pyvenv.cfg home,
+//! IISWSGI_PYTHON_HOME), loads that python3.dll and binds every import
+//! before the first Python call (data imports such as `_Py_NoneStruct`
+//! included, which a delay-load thunk cannot bind on first use), or
+//! answers with a page saying Python was not found.
+//! The delay-import library comes from the same python3.def that pyo3
+//! uses (python3-dll-a), through mingw's dlltool; it is linked ahead of
+//! pyo3's ordinary import library, so no symbol is left to that one.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    pyo3_build_config::use_pyo3_cfgs();
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    if target_os == "linux" || target_os == "macos" {
+        let config = pyo3_build_config::get();
+        if let Some(dir) = &config.lib_dir {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+        }
+    }
+    if target_os == "windows" && target_env == "gnu" {
+        let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+        let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+        python3_dll_a::ImportLibraryGenerator::new(&arch, "gnu")
+            .generate(&out)
+            .expect("python3.def and its import library (mingw-w64's dlltool is needed)");
+        let dlltool = format!("{arch}-w64-mingw32-dlltool");
+        // Run in OUT_DIR with relative names: dlltool names its symbols
+        // after the output path, which must not depend on the build folder.
+        // windows_loader.rs refers to __DELAY_IMPORT_DESCRIPTOR_libpython3_delayed_a.
+        let status = Command::new(&dlltool)
+            .current_dir(&out)
+            .args([
+                "--input-def",
+                "python3.def",
+                "--dllname",
+                "python3.dll",
+                "--output-delaylib",
+                "libpython3_delayed.a",
+            ])
+            .status()
+            .unwrap_or_else(|e| panic!("{dlltool}: {e}"));
+        assert!(status.success(), "{dlltool} failed");
+        println!("cargo:rustc-link-search=native={}", out.display());
+        println!("cargo:rustc-link-lib=static:+verbatim=libpython3_delayed.a");
+    }
+}

@@ -1,0 +1,95 @@
+//! Command line. IIS and mod_fcgid start the gateway with no arguments (or
+//! the `arguments` of its fastCgi entry); `--bind` and `--app-dir` are for
+//! running it by hand or behind a server that connects to it.
+
+use std::path::PathBuf;
+
+/// FastCGI-to-WSGI gateway for IIS and Unix FastCGI hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub bind: Option<String>,
+    pub app_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Serve(Args),
+    Version,
+    Help,
+}
+
+pub const HELP: &str = "\
+iiswsgi-gateway: serve a Python WSGI app over FastCGI (IIS, Apache mod_fcgid, nginx)
+
+Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR]
+
+Started by IIS's FastCGI module (a named pipe on standard input) or by a Unix
+FastCGI host (a listening socket on standard input), it needs no arguments.
+
+Options:
+  --bind ADDR     listen on ADDR instead: 127.0.0.1:9000, or unix:/path/sock
+  --app-dir DIR   the app's folder (default: IISWSGI_APP_DIR, else the
+                  request's APPL_PHYSICAL_PATH, else the folder above bin\\
+                  holding web.config, else the working folder)
+  -V, --version   print the version
+  -h, --help      print this help
+
+Settings come from web.config <appSettings> and the environment, with
+wfastcgi's names: WSGI_HANDLER, PYTHONPATH, WSGI_LOG, WSGI_RESTART_FILE_REGEX;
+and IISWSGI_VENV, IISWSGI_SHOW_TRACEBACK.
+";
+
+/// Parses the arguments after the program name. Kept by hand: the gateway
+/// takes three options and should start in a millisecond.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut it = args.into_iter();
+    let mut out = Args {
+        bind: None,
+        app_dir: std::env::var_os("IISWSGI_APP_DIR").map(PathBuf::from),
+    };
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-V" | "--version" => return Ok(Command::Version),
+            "-h" | "--help" => return Ok(Command::Help),
+            "--bind" => out.bind = Some(value("--bind")?),
+            "--app-dir" => out.app_dir = Some(PathBuf::from(value("--app-dir")?)),
+            other => return Err(format!("unknown argument {other:?}; see --help")),
+        }
+    }
+    Ok(Command::Serve(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(p(&["--version"]), Ok(Command::Version));
+        let Ok(Command::Serve(a)) = p(&["--bind", "127.0.0.1:9000", "--app-dir=/srv/app"]) else {
+            panic!()
+        };
+        assert_eq!(a.bind.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(a.app_dir, Some(PathBuf::from("/srv/app")));
+        assert_eq!(p(&["--bind"]), Err("--bind needs a value".to_owned()));
+        assert!(
+            p(&["serve"])
+                .unwrap_err()
+                .contains("unknown argument \"serve\"")
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! iiswsgi-gateway: the FastCGI-to-WSGI gateway that iiswsgi bundles into
+//! every package. IIS's FastCGI module starts it with a named pipe as
+//! standard input; Unix FastCGI hosts (Apache mod_fcgid, spawn-fcgi) with a
+//! listening socket there. It runs the WSGI app in-process, in an embedded
+//! CPython (the stable ABI: one build serves Python 3.9 and later).
+//!
+//! The layout follows a request: `transport` (where connections come
+//! from) → `fastcgi` (records, one request at a time) → `wsgi` (environ,
+//! error page) → `python` (the interpreter, `wsgi.input`, the response
+//! writer) → `serve` (the loop that ties them and survives failures).
+//! `settings` and `web_config` read wfastcgi's app settings; `restart`
+//! and `shutdown` react to changed files and to the host.
+
+pub mod cli;
+pub mod fastcgi;
+pub mod log;
+pub mod python;
+pub mod restart;
+pub mod serve;
+pub mod settings;
+pub mod shutdown;
+pub mod transport;
+pub mod web_config;
+pub mod wsgi;

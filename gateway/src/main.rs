@@ -1,0 +1,55 @@
+//! The `iiswsgi-gateway` program: parse arguments, pick the transport, serve.
+
+use std::sync::Arc;
+
+use iiswsgi_gateway::cli::{self, Command};
+use iiswsgi_gateway::log::Log;
+use iiswsgi_gateway::serve::{Gateway, Options};
+use iiswsgi_gateway::transport::Listener;
+
+fn main() {
+    let args = match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::Serve(args)) => args,
+        Ok(Command::Version) => {
+            println!("iiswsgi-gateway {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Ok(Command::Help) => {
+            print!("{}", cli::HELP);
+            return;
+        }
+        Err(e) => {
+            eprintln!("iiswsgi-gateway: {e}");
+            std::process::exit(2);
+        }
+    };
+    // Under IIS, bytes on standard error become a 500 for the request.
+    let under_iis = std::env::var_os("_FCGI_X_PIPE_").is_some();
+    let log = Arc::new(Log::new(!under_iis));
+    // WSGI_LOG from the environment logs from the start; from web.config,
+    // once the settings are read (at the first request).
+    if let Some(path) = std::env::var_os("WSGI_LOG").filter(|p| !p.is_empty()) {
+        log.open_file(std::path::Path::new(&path));
+    }
+    let listener = match &args.bind {
+        Some(addr) => Listener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}")),
+        None => Listener::inherited().map_err(|e| e.to_string()),
+    };
+    let listener = match listener {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("iiswsgi-gateway: {e}");
+            std::process::exit(1);
+        }
+    };
+    let gateway = Gateway::new(
+        Options {
+            app_dir: args.app_dir,
+        },
+        log.clone(),
+    );
+    if let Err(e) = gateway.serve(listener) {
+        log.line(&format!("stopped: {e}"));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,246 @@
+//! The embedded CPython: starting it for the app, loading the WSGI
+//! handler, and running one request through `shim.py`.
+
+pub mod streams;
+#[cfg(windows)]
+pub mod windows_loader;
+
+use std::ffi::CString;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyModule, PyString, PyTuple};
+
+use crate::log::Log;
+use crate::settings::Settings;
+use crate::wsgi::environ;
+use streams::{ErrorStream, Input, Output, SharedConn};
+
+const SHIM: &str = include_str!("shim.py");
+
+/// Python, once started for the app.
+pub struct Interpreter {
+    shim: Py<PyModule>,
+    errors: Py<ErrorStream>,
+    file_wrapper: Py<PyAny>,
+    version: String,
+}
+
+/// A Python exception as the log shows it.
+#[derive(Debug)]
+pub struct PythonError {
+    pub traceback: String,
+}
+
+fn describe(py: Python<'_>, shim: Option<&Bound<'_, PyModule>>, err: PyErr) -> PythonError {
+    let formatted = shim
+        .and_then(|s| s.call_method1("format_error", (err.value(py),)).ok())
+        .and_then(|t| t.extract::<String>().ok());
+    PythonError {
+        traceback: formatted.unwrap_or_else(|| err.to_string()),
+    }
+}
+
+/// Checks that Python can start for these settings before starting it:
+/// CPython aborts the whole process on a bad home, so that must be
+/// refused here with a message instead.
+pub fn preflight(settings: &Settings) -> Result<(), String> {
+    if let Some(venv) = &settings.venv {
+        let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg"))
+            .map_err(|e| format!("cannot read {}: {e}", venv.join("pyvenv.cfg").display()))?;
+        if let Some(home) = pyvenv_home(&cfg)
+            && !std::path::Path::new(&home).is_dir()
+        {
+            return Err(format!(
+                "the virtual environment {} was made by a Python at {home}, which is not there any more; \
+                 recreate the environment",
+                venv.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `home = …` line of a pyvenv.cfg: the base Python's folder.
+pub fn pyvenv_home(cfg: &str) -> Option<String> {
+    cfg.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "home").then(|| v.trim().to_owned())
+    })
+}
+
+impl Interpreter {
+    /// Starts Python (once per process) and prepares it for the app.
+    pub fn start(settings: &Settings, log: Arc<Log>) -> Result<Self, PythonError> {
+        #[cfg(not(windows))]
+        let _ = settings;
+        #[cfg(windows)]
+        {
+            let dirs = windows_loader::candidates(
+                settings.python_home.as_deref(),
+                settings.venv.as_deref(),
+            );
+            let home =
+                windows_loader::bind(&dirs).map_err(|traceback| PythonError { traceback })?;
+            // The DLL's folder is Python's home (Lib\ beside it); without
+            // this, embedded CPython would look beside the gateway exe.
+            if home.join("Lib").join("os.py").is_file() && std::env::var_os("PYTHONHOME").is_none()
+            {
+                // SAFETY: set before Python starts; no other thread reads the environment now.
+                unsafe { std::env::set_var("PYTHONHOME", &home) };
+            }
+        }
+        Python::initialize();
+        STARTED.store(true, Ordering::SeqCst);
+        Python::attach(|py| {
+            let code = CString::new(SHIM).expect("shim.py has no NUL");
+            let shim =
+                PyModule::from_code(py, &code, c"iiswsgi_gateway/shim.py", c"iiswsgi_gateway")
+                    .map_err(|e| describe(py, None, e))?;
+            let errors =
+                Py::new(py, ErrorStream { log }).map_err(|e| describe(py, Some(&shim), e))?;
+            let sys = py.import("sys").map_err(|e| describe(py, Some(&shim), e))?;
+            for name in ["stdout", "stderr"] {
+                sys.setattr(name, errors.bind(py))
+                    .map_err(|e| describe(py, Some(&shim), e))?;
+            }
+            let file_wrapper = shim
+                .getattr("FileWrapper")
+                .map_err(|e| describe(py, Some(&shim), e))?
+                .unbind();
+            let version = sys
+                .getattr("version")
+                .and_then(|v| v.extract::<String>())
+                .unwrap_or_default();
+            Ok(Interpreter {
+                shim: shim.unbind(),
+                errors,
+                file_wrapper,
+                version,
+            })
+        })
+    }
+
+    /// Working folder, `os.environ` (every app setting), the virtual
+    /// environment and `sys.path`, from the settings (again after a reload).
+    pub fn prepare(&self, settings: &Settings) -> Result<(), PythonError> {
+        Python::attach(|py| {
+            let shim = self.shim.bind(py);
+            let result = (|| -> PyResult<()> {
+                let app_dir = settings.app_dir.to_string_lossy().into_owned();
+                let python_path: Vec<String> = settings
+                    .python_path
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect();
+                let app_settings = PyDict::new(py);
+                for (k, v) in &settings.app_settings {
+                    app_settings.set_item(k, v)?;
+                }
+                let venv = settings
+                    .venv
+                    .as_ref()
+                    .map(|v| v.to_string_lossy().into_owned());
+                shim.call_method1("prepare", (app_dir, python_path, app_settings, venv))?;
+                Ok(())
+            })();
+            result.map_err(|e| describe(py, Some(shim), e))
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Imports the app named by WSGI_HANDLER.
+    pub fn load(&self, handler: &str) -> Result<Py<PyAny>, PythonError> {
+        Python::attach(|py| {
+            let shim = self.shim.bind(py);
+            shim.call_method1("load", (handler,))
+                .map(Bound::unbind)
+                .map_err(|e| describe(py, Some(shim), e))
+        })
+    }
+
+    /// Forgets the app's modules (before loading changed code).
+    pub fn unload(&self) -> Result<(), PythonError> {
+        Python::attach(|py| {
+            let shim = self.shim.bind(py);
+            shim.call_method0("unload")
+                .map(|_| ())
+                .map_err(|e| describe(py, Some(shim), e))
+        })
+    }
+
+    /// Runs one request. On failure, says whether any of the response
+    /// went out already (then the error page cannot).
+    pub fn run(
+        &self,
+        app: &Py<PyAny>,
+        params: &[(Vec<u8>, Vec<u8>)],
+        shared: &SharedConn,
+        seq: u64,
+    ) -> Result<(), (PythonError, bool)> {
+        let vars = environ::cgi_variables(params);
+        Python::attach(|py| {
+            let shim = self.shim.bind(py);
+            let out = Py::new(py, Output::new(shared.clone(), seq))
+                .map_err(|e| (describe(py, Some(shim), e), false))?;
+            let result = (|| -> PyResult<()> {
+                let env = PyDict::new(py);
+                for (k, v) in &vars {
+                    env.set_item(PyString::new(py, k), PyString::new(py, v))?;
+                }
+                env.set_item("wsgi.version", PyTuple::new(py, [1, 0])?)?;
+                env.set_item("wsgi.url_scheme", environ::url_scheme(&vars))?;
+                env.set_item("wsgi.input", Py::new(py, Input::new(shared.clone(), seq))?)?;
+                env.set_item("wsgi.errors", self.errors.bind(py))?;
+                env.set_item("wsgi.multithread", false)?;
+                env.set_item("wsgi.multiprocess", true)?;
+                env.set_item("wsgi.run_once", false)?;
+                // The body ends where FCGI_STDIN ends, also without a Content-Length.
+                env.set_item("wsgi.input_terminated", true)?;
+                env.set_item("wsgi.file_wrapper", self.file_wrapper.bind(py))?;
+                shim.call_method1("run", (app.bind(py), env, out.bind(py)))?;
+                Ok(())
+            })();
+            result.map_err(|e| {
+                let sent = out.borrow(py).sent();
+                (describe(py, Some(shim), e), sent)
+            })
+        })
+    }
+
+    /// `sys.path`, for the log.
+    pub fn sys_path(&self) -> Vec<String> {
+        Python::attach(|py| {
+            py.import("sys")
+                .and_then(|s| s.getattr("path"))
+                .and_then(|p| p.cast_into::<PyList>().map_err(PyErr::from))
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|i| i.extract::<String>().ok())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Whether this process started Python. Kept here rather than asked of
+/// Python: on Windows, calling into python3.dll before it was found and
+/// bound would raise the delay-load exception.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs the app's `atexit` functions, if Python was started (on shutdown).
+pub fn run_exit_functions() {
+    if !STARTED.load(Ordering::SeqCst) {
+        return;
+    }
+    Python::attach(|py| {
+        if let Ok(atexit) = py.import("atexit") {
+            let _ = atexit.call_method0("_run_exitfuncs");
+        }
+    });
+}

@@ -1,0 +1,198 @@
+"""The Python half of iiswsgi-gateway (the FastCGI half is Rust).
+
+The gateway imports this once, calls ``load(handler_name)`` to get the WSGI
+application and ``run(app, environ, out)`` for each request. ``out`` is the
+gateway's response writer: ``set_head(bytes)`` keeps the status line and
+headers until the first body bytes, ``write(bytes)`` sends, ``finish()``
+sends a head still pending, ``headers_sent`` says whether any went out.
+"""
+
+import importlib
+import os
+import site
+import sys
+import traceback
+
+_baseline = None  # sys.modules before the app was first imported
+
+
+def activate_venv(venv):
+    """Puts a virtual environment's site-packages on sys.path, as its own
+    interpreter would (including .pth files), and makes it sys.prefix."""
+    if os.name == "nt":
+        candidates = [os.path.join(venv, "Lib", "site-packages")]
+        exe = os.path.join(venv, "Scripts", "python.exe")
+    else:
+        tag = "python%d.%d" % sys.version_info[:2]
+        candidates = [os.path.join(venv, "lib", tag, "site-packages")]
+        exe = os.path.join(venv, "bin", "python")
+    wanted = _venv_version(venv)
+    if wanted and wanted != sys.version_info[:2]:
+        raise RuntimeError(
+            "the virtual environment %s is for Python %d.%d, but this gateway runs Python %d.%d; "
+            "recreate it with Python %d.%d, or point the gateway at that Python"
+            % ((venv,) + wanted + sys.version_info[:2] * 2)
+        )
+    found = [p for p in candidates if os.path.isdir(p)]
+    if not found:
+        raise RuntimeError(
+            "the virtual environment %s has no %s: it was made for another Python "
+            "than this gateway's %d.%d; recreate it with Python %d.%d"
+            % ((venv, candidates[0]) + sys.version_info[:2] * 2)
+        )
+    sys.prefix = sys.exec_prefix = venv
+    if os.path.exists(exe):
+        sys.executable = exe
+    for path in found:
+        site.addsitedir(path)
+
+
+def _venv_version(venv):
+    """(major, minor) from pyvenv.cfg's version line, or None."""
+    try:
+        with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as cfg:
+            for line in cfg:
+                key, _, value = line.partition("=")
+                if key.strip() in ("version", "version_info"):
+                    major, minor = value.strip().split(".")[:2]
+                    return int(major), int(minor)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def prepare(app_dir, python_path, app_settings, venv):
+    """Working folder, sys.path and os.environ for the app (what wfastcgi
+    does before importing the handler)."""
+    os.chdir(app_dir)
+    os.environ.update(app_settings)
+    if venv:
+        activate_venv(venv)
+    if not sys.path or sys.path[0] != app_dir:
+        sys.path.insert(0, app_dir)
+    for path in python_path:
+        if path not in sys.path:
+            sys.path.append(path)
+
+
+def _resolve(obj, attrs):
+    for attr in attrs:
+        call = attr.endswith("()")
+        obj = getattr(obj, attr[:-2] if call else attr)
+        if call:
+            obj = obj()
+    return obj
+
+
+def load(name):
+    """The WSGI application named by WSGI_HANDLER: ``module:callable``,
+    ``module.callable``, or either with a factory call, such as
+    ``django.core.wsgi.get_wsgi_application()``."""
+    global _baseline
+    if _baseline is None:
+        _baseline = set(sys.modules)
+    importlib.invalidate_caches()
+    name = name.strip()
+    if ":" in name:
+        module_name, _, attrs = name.partition(":")
+        return _resolve(importlib.import_module(module_name), attrs.split("."))
+    parts = name.split(".")
+    # As wfastcgi: the longest importable module prefix, the rest attributes.
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        if "(" in module_name:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            # Only this name's own absence means "try a shorter prefix"; a
+            # module that the app imports and is missing is the app's error.
+            if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
+                continue
+            raise
+        return _resolve(module, parts[cut:])
+    raise ModuleNotFoundError("WSGI_HANDLER %r: no module of that name could be imported" % name)
+
+
+def unload():
+    """Forgets every module imported since the app was first loaded, so
+    that the next load() imports the changed code."""
+    if _baseline is None:
+        return
+    for mod in [m for m in sys.modules if m not in _baseline]:
+        del sys.modules[mod]
+    importlib.invalidate_caches()
+
+
+def format_error(exc):
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+class FileWrapper:
+    """wsgi.file_wrapper (PEP 3333, optional): iterates a file in blocks."""
+
+    def __init__(self, filelike, blksize=65536):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        read, size = self.filelike.read, self.blksize
+        while True:
+            block = read(size)
+            if not block:
+                return
+            yield block
+
+
+def _check_header(name, value):
+    if type(name) is not str or type(value) is not str:
+        raise TypeError("header names and values must be str, not %r: %r" % (type(name).__name__, (name, value)))
+    if not name or any(c in name for c in ":\r\n \t"):
+        raise ValueError("invalid header name %r" % name)
+    if "\r" in value or "\n" in value:
+        raise ValueError("header %r has a line break in its value" % name)
+
+
+def run(app, environ, out):
+    """One request through the app, by PEP 3333."""
+    started = [False]
+
+    def start_response(status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if out.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif started[0]:
+            raise AssertionError("start_response called a second time without exc_info")
+        if type(status) is not str:
+            raise TypeError("status must be str, not %s" % type(status).__name__)
+        if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+            raise ValueError("status %r is not '<3 digits> <reason>'" % status)
+        if type(headers) is not list:
+            raise TypeError("headers must be a list, not %s" % type(headers).__name__)
+        parts = ["Status: ", status, "\r\n"]
+        for header in headers:
+            if type(header) is not tuple or len(header) != 2:
+                raise TypeError("each header must be a (name, value) tuple, not %r" % (header,))
+            _check_header(*header)
+            parts += [header[0], ": ", header[1], "\r\n"]
+        parts.append("\r\n")
+        out.set_head("".join(parts).encode("latin-1"))
+        started[0] = True
+        return out.write
+
+    result = app(environ, start_response)
+    try:
+        write = out.write
+        for chunk in result:
+            if chunk:
+                write(chunk)
+        out.finish()
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()

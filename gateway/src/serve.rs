@@ -1,0 +1,335 @@
+//! The serving loop: accept a connection, take its requests one at a time,
+//! run each through the app, answer a failure with the 500 page, and never
+//! exit because one request failed.
+//!
+//! Everything the app needs is set up at the first request, not at start:
+//! under IIS the app's folder is known for sure only from the first
+//! request's APPL_PHYSICAL_PATH, and a failure to load must become a page
+//! that says so (and is tried again on the next request) rather than a
+//! process that dies, which IIS reports as "500.0 The FastCGI process
+//! exited unexpectedly".
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use pyo3::Py;
+use pyo3::PyAny;
+
+use crate::fastcgi::{Connection, Request};
+use crate::log::Log;
+use crate::python::streams::{Shared, SharedConn};
+use crate::python::{self, Interpreter};
+use crate::restart::{self, ChangeFlag};
+use crate::settings::Settings;
+use crate::shutdown::{self, Shutdown};
+use crate::transport::Listener;
+use crate::wsgi::error_page::{self, Failure};
+
+pub struct Options {
+    /// `--app-dir` or IISWSGI_APP_DIR; otherwise found at the first request.
+    pub app_dir: Option<PathBuf>,
+}
+
+pub struct Gateway {
+    options: Options,
+    log: Arc<Log>,
+    shutdown: Arc<Shutdown>,
+    changes: Arc<ChangeFlag>,
+    settings: Option<Settings>,
+    interpreter: Option<Interpreter>,
+    app: Option<Py<PyAny>>,
+    watcher: Option<notify::RecommendedWatcher>,
+    /// The WSGI_LOG file being written (opened once).
+    log_file_opened: Option<PathBuf>,
+    /// Whether os.environ and sys.path reflect the current settings.
+    prepared: bool,
+}
+
+/// A failure the visitor gets a page for, with what the log gets.
+struct Failed {
+    failure: Failure,
+    details: String,
+}
+
+impl Gateway {
+    pub fn new(options: Options, log: Arc<Log>) -> Self {
+        let shutdown = Arc::new(Shutdown::default());
+        shutdown::listen(shutdown.clone(), log.clone());
+        Gateway {
+            options,
+            log,
+            shutdown,
+            changes: Arc::new(ChangeFlag::default()),
+            settings: None,
+            interpreter: None,
+            app: None,
+            watcher: None,
+            log_file_opened: std::env::var_os("WSGI_LOG")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            prepared: false,
+        }
+    }
+
+    /// Serves until the listener fails or the host asks the gateway to stop.
+    pub fn serve(mut self, mut listener: Listener) -> std::io::Result<()> {
+        loop {
+            let (reader, writer) = match listener.accept() {
+                Ok(stream) => stream,
+                // IIS closed the pipe for good: the process is done.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            let shared: SharedConn = Arc::new(Mutex::new(Shared {
+                conn: Connection::new(reader, writer),
+                seq: 0,
+            }));
+            self.serve_connection(&shared);
+        }
+    }
+
+    fn serve_connection(&mut self, shared: &SharedConn) {
+        loop {
+            let next = shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .conn
+                .next_request();
+            let request = match next {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(e) => {
+                    self.log.line(&format!("FastCGI connection dropped: {e}"));
+                    return;
+                }
+            };
+            self.shutdown.set_busy(true);
+            let seq = {
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                s.seq += 1;
+                s.seq
+            };
+            self.handle(&request, shared, seq);
+            let ended = {
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                // Invalidate the request's wsgi.input and write().
+                s.seq += 1;
+                s.conn.end_request(0, false)
+            };
+            self.shutdown.set_busy(false);
+            if self.shutdown.requested() {
+                shutdown::exit_cleanly("the host asked to stop", &self.log);
+            }
+            match ended {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    self.log.line(&format!(
+                        "FastCGI connection dropped while ending a request: {e}"
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, request: &Request, shared: &SharedConn, seq: u64) {
+        if let Some(changed) = self.changes.take() {
+            self.reload(&changed);
+        }
+        let app = match self.ready(request) {
+            Ok(app) => app,
+            Err(failed) => return self.fail(shared, failed, false),
+        };
+        let interpreter = self.interpreter.as_ref().expect("ready() started Python");
+        if let Err((err, sent)) = interpreter.run(&app, &request.params, shared, seq) {
+            let path = request_path(request);
+            self.fail(
+                shared,
+                Failed {
+                    failure: Failure::Request,
+                    details: format!("{path}: {}", err.traceback),
+                },
+                sent,
+            );
+        }
+    }
+
+    /// Settings, Python and the app, each set up once (and again after a
+    /// failure, on the next request).
+    fn ready(&mut self, request: &Request) -> Result<Py<PyAny>, Failed> {
+        if self.settings.is_none() {
+            let app_dir = self.app_dir(request);
+            let settings =
+                Settings::load(&app_dir, |k| std::env::var(k).ok()).map_err(|e| Failed {
+                    failure: Failure::Configuration,
+                    details: e.to_string(),
+                })?;
+            if let Some(path) = &settings.log_file
+                && self.log_file_opened.as_ref() != Some(path)
+            {
+                self.log.open_file(path);
+                self.log_file_opened = Some(path.clone());
+            }
+            self.log.line(&format!(
+                "iiswsgi-gateway {} serving {} (web.config: {})",
+                env!("CARGO_PKG_VERSION"),
+                settings.app_dir.display(),
+                settings
+                    .web_config
+                    .as_ref()
+                    .map_or("none".to_owned(), |p| p.display().to_string())
+            ));
+            if self.watcher.is_none()
+                && let Some(pattern) = settings.restart.clone()
+            {
+                match restart::watch(&settings.app_dir, pattern, self.changes.clone()) {
+                    Ok(w) => self.watcher = Some(w),
+                    Err(e) => self.log.line(&format!(
+                        "cannot watch {} for changes: {e}",
+                        settings.app_dir.display()
+                    )),
+                }
+            }
+            self.settings = Some(settings);
+        }
+        let settings = self.settings.as_ref().expect("just set");
+        if self.interpreter.is_none() {
+            python::preflight(settings).map_err(|details| Failed {
+                failure: Failure::Python,
+                details,
+            })?;
+            let interp = Interpreter::start(settings, self.log.clone()).map_err(|e| Failed {
+                failure: Failure::Python,
+                details: e.traceback,
+            })?;
+            interp.prepare(settings).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.traceback,
+            })?;
+            self.prepared = true;
+            self.log.line(&format!(
+                "Python {} (sys.path: {})",
+                interp.version().lines().next().unwrap_or(""),
+                interp.sys_path().join(", ")
+            ));
+            self.interpreter = Some(interp);
+        }
+        let interpreter = self.interpreter.as_ref().expect("just started");
+        if !self.prepared {
+            interpreter.prepare(settings).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.traceback,
+            })?;
+            self.prepared = true;
+        }
+        if let Some(app) = &self.app {
+            return Ok(pyo3::Python::attach(|py| app.clone_ref(py)));
+        }
+        let handler = settings.handler.clone().ok_or_else(|| Failed {
+            failure: Failure::Configuration,
+            details: "WSGI_HANDLER is not set: add <add key=\"WSGI_HANDLER\" value=\"module:app\" /> to web.config's <appSettings> \
+                      (or set it in the environment)"
+                .to_owned(),
+        })?;
+        let app = interpreter.load(&handler).map_err(|e| Failed {
+            failure: Failure::Load,
+            details: format!("WSGI_HANDLER {handler:?} could not be loaded (it is imported again at the next request):\n{}", e.traceback),
+        })?;
+        self.log.line(&format!("loaded WSGI_HANDLER {handler:?}"));
+        let again = pyo3::Python::attach(|py| app.clone_ref(py));
+        self.app = Some(app);
+        Ok(again)
+    }
+
+    /// After a watched file changed: read web.config again and import the
+    /// app's code anew at this request.
+    fn reload(&mut self, changed: &Path) {
+        self.log.line(&format!(
+            "{} changed: reloading the application",
+            changed.display()
+        ));
+        if let Some(interp) = &self.interpreter
+            && let Err(e) = interp.unload()
+        {
+            self.log.line(&format!(
+                "could not unload the application's modules: {}",
+                e.traceback
+            ));
+        }
+        self.app = None;
+        // Python itself stays: a settings change that needs another
+        // interpreter (IISWSGI_VENV) takes a restart of the process.
+        let old = self.settings.take();
+        if let Some(old) = old {
+            match Settings::load(&old.app_dir, |k| std::env::var(k).ok()) {
+                Ok(new) => {
+                    self.prepared = false;
+                    self.settings = Some(new);
+                }
+                Err(e) => {
+                    self.log
+                        .line(&format!("web.config could not be read again: {e}"));
+                    self.settings = Some(old);
+                }
+            }
+        }
+    }
+
+    fn app_dir(&self, request: &Request) -> PathBuf {
+        if let Some(dir) = &self.options.app_dir {
+            return dir.clone();
+        }
+        if let Some((_, v)) = request
+            .params
+            .iter()
+            .find(|(k, _)| k == b"APPL_PHYSICAL_PATH")
+        {
+            let dir = PathBuf::from(String::from_utf8_lossy(v).into_owned());
+            if dir.is_dir() {
+                return dir;
+            }
+        }
+        // IIS layout: <app>\bin\iiswsgi-gateway.exe beside <app>\web.config.
+        if let Ok(exe) = std::env::current_exe()
+            && let Some(bin) = exe.parent()
+            && let Some(app) = bin.parent()
+            && crate::web_config::find(app).is_some()
+        {
+            return app.to_owned();
+        }
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+    }
+
+    fn fail(&self, shared: &SharedConn, failed: Failed, sent: bool) {
+        let show = self.settings.as_ref().is_some_and(|s| s.show_traceback);
+        self.log.line(&failed.details);
+        if sent {
+            self.log.line("(the response had started; it ends here)");
+            return;
+        }
+        let page = error_page::response(failed.failure, show.then_some(failed.details.as_str()));
+        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = s.conn.write_stdout(&page) {
+            self.log
+                .line(&format!("could not send the error page: {e}"));
+        }
+    }
+}
+
+fn request_path(request: &Request) -> String {
+    let get = |key: &[u8]| {
+        request
+            .params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    format!(
+        "{} {}",
+        get(b"REQUEST_METHOD").unwrap_or_default(),
+        get(b"REQUEST_URI")
+            .or_else(|| get(b"PATH_INFO"))
+            .unwrap_or_default()
+    )
+}

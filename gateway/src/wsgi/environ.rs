@@ -1,0 +1,182 @@
+//! From FastCGI parameters to a PEP 3333 environ's CGI part, as plain data
+//! (the Python dict is made from it in `crate::python`).
+//!
+//! Values are "bytes as str": each byte becomes the code point of the same
+//! number (latin-1), as PEP 3333 requires of every server.
+//!
+//! IIS sends the whole URL path as PATH_INFO (and as SCRIPT_NAME) for a
+//! `path="*"` handler; the application's own path is in `APPL_MD_PATH`
+//! (`/LM/W3SVC/1/ROOT/shop` for an application at `/shop`). The split is
+//! made here: SCRIPT_NAME `/shop`, PATH_INFO the rest, so an app mounted
+//! below the site root builds its URLs right. Other servers (Apache,
+//! nginx) already split them and are taken as they are.
+
+/// Latin-1 decoding: PEP 3333's native strings.
+pub fn latin1(bytes: &[u8]) -> String {
+    if bytes.is_ascii() {
+        // SAFETY-free fast path: ASCII is valid UTF-8.
+        return String::from_utf8(bytes.to_vec()).expect("ASCII");
+    }
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// The CGI variables of one request, ready for the environ dict.
+pub fn cgi_variables(params: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> =
+        params.iter().map(|(k, v)| (latin1(k), latin1(v))).collect();
+    let get = |vars: &[(String, String)], key: &str| {
+        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    let set = |vars: &mut Vec<(String, String)>, key: &str, value: String| match vars
+        .iter_mut()
+        .find(|(k, _)| k == key)
+    {
+        Some(slot) => slot.1 = value,
+        None => vars.push((key.to_owned(), value)),
+    };
+    if let Some(md_path) = get(&vars, "APPL_MD_PATH") {
+        let app_path = iis_application_path(&md_path);
+        let url_path = get(&vars, "PATH_INFO").unwrap_or_default();
+        let (script_name, path_info) = split_prefix(&url_path, &app_path);
+        set(&mut vars, "SCRIPT_NAME", script_name);
+        set(&mut vars, "PATH_INFO", path_info);
+    } else {
+        for key in ["SCRIPT_NAME", "PATH_INFO"] {
+            if get(&vars, key).is_none() {
+                set(&mut vars, key, String::new());
+            }
+        }
+    }
+    // Some servers repeat the query string in PATH_INFO (wfastcgi strips it).
+    if let Some(pi) = get(&vars, "PATH_INFO")
+        && let Some(q) = pi.find('?')
+    {
+        set(&mut vars, "PATH_INFO", pi[..q].to_owned());
+    }
+    for key in [
+        "QUERY_STRING",
+        "REQUEST_METHOD",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+    ] {
+        if get(&vars, key).is_none() {
+            let default = match key {
+                "REQUEST_METHOD" => "GET",
+                "SERVER_NAME" => "localhost",
+                "SERVER_PORT" => "80",
+                "SERVER_PROTOCOL" => "HTTP/1.1",
+                _ => "",
+            };
+            set(&mut vars, key, default.to_owned());
+        }
+    }
+    // PEP 3333: CONTENT_LENGTH and CONTENT_TYPE may be absent, never empty.
+    vars.retain(|(k, v)| !((k == "CONTENT_LENGTH" || k == "CONTENT_TYPE") && v.is_empty()));
+    vars
+}
+
+/// `/LM/W3SVC/1/ROOT/shop/v2` → `/shop/v2`; the site root → ``.
+pub fn iis_application_path(md_path: &str) -> String {
+    let lower = md_path.to_ascii_lowercase();
+    match lower.find("/root") {
+        Some(at) if lower[at + 5..].is_empty() || lower[at + 5..].starts_with('/') => {
+            md_path[at + 5..].trim_end_matches('/').to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Splits a URL path into (SCRIPT_NAME, PATH_INFO) at the application path,
+/// case-insensitively as IIS matches paths.
+fn split_prefix(url_path: &str, app_path: &str) -> (String, String) {
+    if app_path.is_empty() {
+        return (String::new(), url_path.to_owned());
+    }
+    let n = app_path.len();
+    let matches = url_path.len() >= n
+        && url_path.is_char_boundary(n)
+        && url_path[..n].eq_ignore_ascii_case(app_path)
+        && (url_path.len() == n || url_path[n..].starts_with('/'));
+    if matches {
+        (url_path[..n].to_owned(), url_path[n..].to_owned())
+    } else {
+        (String::new(), url_path.to_owned())
+    }
+}
+
+/// `wsgi.url_scheme`: `https` when the server says HTTPS is on.
+pub fn url_scheme(vars: &[(String, String)]) -> &'static str {
+    let on = vars.iter().any(|(k, v)| {
+        (k == "HTTPS" && (v.eq_ignore_ascii_case("on") || v == "1"))
+            || (k == "REQUEST_SCHEME" && v.eq_ignore_ascii_case("https"))
+    });
+    if on { "https" } else { "http" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.to_vec()))
+            .collect()
+    }
+
+    fn get<'a>(vars: &'a [(String, String)], key: &str) -> Option<&'a str> {
+        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn iis_application_below_the_root() {
+        let vars = cgi_variables(&p(&[
+            ("APPL_MD_PATH", b"/LM/W3SVC/1/ROOT/Shop"),
+            ("SCRIPT_NAME", b"/shop/cart/items"),
+            ("PATH_INFO", b"/shop/cart/items"),
+            ("HTTPS", b"on"),
+        ]));
+        assert_eq!(get(&vars, "SCRIPT_NAME"), Some("/shop"));
+        assert_eq!(get(&vars, "PATH_INFO"), Some("/cart/items"));
+        assert_eq!(url_scheme(&vars), "https");
+    }
+
+    #[test]
+    fn iis_site_root_and_near_misses() {
+        assert_eq!(iis_application_path("/LM/W3SVC/1/ROOT"), "");
+        assert_eq!(iis_application_path("/LM/W3SVC/2/ROOT/a/b/"), "/a/b");
+        assert_eq!(
+            split_prefix("/shopping", "/shop"),
+            (String::new(), "/shopping".to_owned())
+        );
+        assert_eq!(
+            split_prefix("/SHOP", "/shop"),
+            ("/SHOP".to_owned(), String::new())
+        );
+        let vars = cgi_variables(&p(&[
+            ("APPL_MD_PATH", b"/LM/W3SVC/1/ROOT"),
+            ("PATH_INFO", b"/x?a=1"),
+        ]));
+        assert_eq!(get(&vars, "SCRIPT_NAME"), Some(""));
+        assert_eq!(get(&vars, "PATH_INFO"), Some("/x"));
+    }
+
+    #[test]
+    fn apache_split_is_kept_and_bytes_are_latin1() {
+        let vars = cgi_variables(&p(&[
+            ("SCRIPT_NAME", b"/flask"),
+            ("PATH_INFO", "/caf\u{e9}".as_bytes()),
+            ("CONTENT_LENGTH", b""),
+            ("CONTENT_TYPE", b"text/plain"),
+        ]));
+        assert_eq!(get(&vars, "SCRIPT_NAME"), Some("/flask"));
+        // UTF-8 é (C3 A9) arrives as two latin-1 characters.
+        assert_eq!(get(&vars, "PATH_INFO"), Some("/caf\u{c3}\u{a9}"));
+        assert_eq!(get(&vars, "CONTENT_LENGTH"), None);
+        assert_eq!(get(&vars, "CONTENT_TYPE"), Some("text/plain"));
+        assert_eq!(get(&vars, "QUERY_STRING"), Some(""));
+        assert_eq!(get(&vars, "REQUEST_METHOD"), Some("GET"));
+        assert_eq!(url_scheme(&vars), "http");
+    }
+}

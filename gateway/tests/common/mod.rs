@@ -1,0 +1,313 @@
+//! Test support: a FastCGI client that speaks to the gateway the way IIS
+//! and mod_fcgid do, and a gateway process started with a listening socket
+//! as standard input (FCGI_LISTENSOCK_FILENO), as mod_fcgid starts it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BEGIN_REQUEST: u8 = 1;
+pub const ABORT_REQUEST: u8 = 2;
+pub const END_REQUEST: u8 = 3;
+pub const PARAMS: u8 = 4;
+pub const STDIN: u8 = 5;
+pub const STDOUT: u8 = 6;
+pub const GET_VALUES: u8 = 9;
+pub const GET_VALUES_RESULT: u8 = 10;
+pub const UNKNOWN_TYPE: u8 = 11;
+
+pub fn gateway_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_iiswsgi-gateway"))
+}
+
+pub fn apps_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps")
+}
+
+/// The virtual environment with Flask, Django and flup that tests/run.sh
+/// makes (IISWSGI_TEST_VENV). Without it: a failure under CI=true, else
+/// None (the caller skips, saying so).
+pub fn test_venv() -> Option<PathBuf> {
+    match std::env::var_os("IISWSGI_TEST_VENV").map(PathBuf::from) {
+        Some(p) if p.join("pyvenv.cfg").is_file() => Some(p),
+        other => {
+            let msg = format!(
+                "IISWSGI_TEST_VENV ({other:?}) is not a virtual environment: run tests/run.sh, which makes it"
+            );
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{msg}");
+            }
+            eprintln!("skipped: {msg}");
+            None
+        }
+    }
+}
+
+pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![
+        1,
+        kind,
+        (id >> 8) as u8,
+        id as u8,
+        (content.len() >> 8) as u8,
+        content.len() as u8,
+        0,
+        0,
+    ];
+    out.extend_from_slice(content);
+    out
+}
+
+pub fn pairs(params: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in params {
+        for len in [k.len(), v.len()] {
+            if len < 128 {
+                out.push(len as u8);
+            } else {
+                out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
+}
+
+/// BEGIN_REQUEST, PARAMS (in one record plus the empty one).
+pub fn begin(id: u16, keep_conn: bool, params: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = record(BEGIN_REQUEST, id, &[0, 1, keep_conn as u8, 0, 0, 0, 0, 0]);
+    out.extend(record(PARAMS, id, &pairs(params)));
+    out.extend(record(PARAMS, id, &[]));
+    out
+}
+
+/// A body as STDIN records (at most 65535 bytes each) and the empty one.
+pub fn stdin(id: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in body.chunks(65535) {
+        out.extend(record(STDIN, id, chunk));
+    }
+    out.extend(record(STDIN, id, &[]));
+    out
+}
+
+pub fn read_record(s: &mut impl Read) -> std::io::Result<(u8, u16, Vec<u8>)> {
+    let mut h = [0u8; 8];
+    s.read_exact(&mut h)?;
+    let len = u16::from_be_bytes([h[4], h[5]]) as usize + h[6] as usize;
+    let mut content = vec![0; len];
+    s.read_exact(&mut content)?;
+    content.truncate(u16::from_be_bytes([h[4], h[5]]) as usize);
+    Ok((h[1], u16::from_be_bytes([h[2], h[3]]), content))
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Every STDOUT record's size, to see how the response was streamed.
+    pub stdout_records: Vec<usize>,
+    pub end: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one request's records up to END_REQUEST and parses the CGI response.
+pub fn read_response(s: &mut impl Read, id: u16) -> Response {
+    let mut stdout = Vec::new();
+    let mut sizes = Vec::new();
+    loop {
+        let (kind, rid, content) = read_record(s).expect("a record");
+        assert_eq!(rid, id, "record for request {rid} while waiting for {id}");
+        match kind {
+            STDOUT => {
+                if !content.is_empty() {
+                    sizes.push(content.len());
+                }
+                stdout.extend(content)
+            }
+            END_REQUEST => return parse_cgi(&stdout, sizes, content),
+            other => panic!("unexpected record type {other}"),
+        }
+    }
+}
+
+pub fn parse_cgi(stdout: &[u8], stdout_records: Vec<usize>, end: Vec<u8>) -> Response {
+    let split = stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a CGI head");
+    let head = String::from_utf8_lossy(&stdout[..split]).into_owned();
+    let mut status = 200;
+    let mut headers = Vec::new();
+    for line in head.split("\r\n") {
+        let (k, v) = line.split_once(": ").expect("name: value");
+        if k == "Status" {
+            status = v[..3].parse().unwrap();
+        } else {
+            headers.push((k.to_owned(), v.to_owned()));
+        }
+    }
+    Response {
+        status,
+        headers,
+        body: stdout[split + 4..].to_vec(),
+        stdout_records,
+        end,
+    }
+}
+
+pub fn get_params<'a>(path: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let (path_info, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut p = vec![
+        ("REQUEST_METHOD", "GET"),
+        ("SCRIPT_NAME", ""),
+        ("PATH_INFO", path_info),
+        ("QUERY_STRING", query),
+        ("SERVER_NAME", "127.0.0.1"),
+        ("SERVER_PORT", "80"),
+        ("SERVER_PROTOCOL", "HTTP/1.1"),
+        ("REMOTE_ADDR", "127.0.0.1"),
+    ];
+    for (k, v) in extra {
+        p.retain(|(pk, _)| pk != k);
+        p.push((k, v));
+    }
+    p
+}
+
+/// A gateway process with a Unix listening socket on standard input.
+pub struct Gateway {
+    pub child: Child,
+    pub socket: PathBuf,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    pub fn start(app_dir: &Path, env: &[(&str, &str)]) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("fcgi.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let log = dir.path().join("gateway.log");
+        let mut cmd = Command::new(gateway_exe());
+        cmd.stdin(Stdio::from(std::os::fd::OwnedFd::from(listener)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .env_remove("IISWSGI_APP_DIR")
+            .env("WSGI_LOG", &log)
+            .arg("--app-dir")
+            .arg(app_dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        Gateway {
+            child,
+            socket,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn connect(&self) -> UnixStream {
+        let s = UnixStream::connect(&self.socket).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s
+    }
+
+    /// One request on its own connection.
+    pub fn request(&self, params: &[(&str, &str)], body: &[u8]) -> Response {
+        let mut s = self.connect();
+        let mut bytes = begin(1, false, params);
+        bytes.extend(stdin(1, body));
+        s.write_all(&bytes).unwrap();
+        read_response(&mut s, 1)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.request(&get_params(path, &[]), b"")
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the process to exit; its status.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+    }
+
+    /// Peak resident memory (VmHWM) in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh copy of a folder of tests/apps in a temp folder (tests change
+/// the code to test reloading).
+pub fn app_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&apps_dir().join(name), dir.path());
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub fn json(body: &[u8]) -> HashMap<String, serde_json::Value> {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+}

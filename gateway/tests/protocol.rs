@@ -1,0 +1,557 @@
+//! The gateway as mod_fcgid runs it (a Unix listening socket on standard
+//! input), driven by a FastCGI client that checks the protocol byte by
+//! byte, with real CPython apps from tests/apps.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use common::*;
+
+fn conformance(env: &[(&str, &str)]) -> (tempfile::TempDir, Gateway) {
+    let app = app_copy("conformance");
+    let mut all = vec![("WSGI_HANDLER", "app.application")];
+    all.extend_from_slice(env);
+    let gw = Gateway::start(app.path(), &all);
+    (app, gw)
+}
+
+/// Nothing the validator or the gateway complained about.
+fn assert_clean_log(gw: &Gateway) {
+    let log = gw.log_text();
+    assert!(
+        !log.contains("AssertionError") && !log.contains("Traceback"),
+        "{log}"
+    );
+}
+
+#[test]
+fn get_values_answers_one_request_at_a_time() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    s.write_all(&record(
+        GET_VALUES,
+        0,
+        &pairs(&[
+            ("FCGI_MAX_CONNS", ""),
+            ("FCGI_MAX_REQS", ""),
+            ("FCGI_MPXS_CONNS", ""),
+            ("X_UNKNOWN", ""),
+        ]),
+    ))
+    .unwrap();
+    let (kind, id, content) = read_record(&mut s).unwrap();
+    assert_eq!((kind, id), (GET_VALUES_RESULT, 0));
+    assert_eq!(
+        content,
+        pairs(&[
+            ("FCGI_MAX_CONNS", "1"),
+            ("FCGI_MAX_REQS", "1"),
+            ("FCGI_MPXS_CONNS", "0")
+        ])
+    );
+    // An unknown management record gets FCGI_UNKNOWN_TYPE.
+    s.write_all(&record(42, 0, b"")).unwrap();
+    assert_eq!(
+        read_record(&mut s).unwrap(),
+        (UNKNOWN_TYPE, 0, vec![42, 0, 0, 0, 0, 0, 0, 0])
+    );
+}
+
+#[test]
+fn a_request_is_answered_in_exact_bytes() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    let mut req = begin(7, false, &get_params("/hi", &[]));
+    req.extend(stdin(7, b""));
+    s.write_all(&req).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let body = b"Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\nhello from v1 /hi";
+    let mut expected = record(STDOUT, 7, &body[..]);
+    expected.extend(record(STDOUT, 7, b""));
+    expected.extend(record(END_REQUEST, 7, &[0, 0, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(
+        String::from_utf8_lossy(&all),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(
+        all, expected,
+        "the connection is closed after a request without FCGI_KEEP_CONN"
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn kept_connections_serve_request_after_request_and_refuse_a_second_at_once() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    for id in [1u16, 2, 1] {
+        let mut req = begin(id, true, &get_params(&format!("/n{id}"), &[]));
+        req.extend(stdin(id, b""));
+        s.write_all(&req).unwrap();
+        let r = read_response(&mut s, id);
+        assert_eq!(r.text(), format!("hello from v1 /n{id}"));
+    }
+    // A second BEGIN_REQUEST while the first is being served: FCGI_CANT_MPX_CONN.
+    let mut req = begin(
+        1,
+        true,
+        &[
+            ("REQUEST_METHOD", "POST"),
+            ("PATH_INFO", "/upload"),
+            ("CONTENT_LENGTH", "3"),
+        ],
+    );
+    req.extend(record(BEGIN_REQUEST, 2, &[0, 1, 1, 0, 0, 0, 0, 0]));
+    req.extend(stdin(1, b"abc"));
+    s.write_all(&req).unwrap();
+    assert_eq!(
+        read_record(&mut s).unwrap(),
+        (END_REQUEST, 2, vec![0, 0, 0, 0, 1, 0, 0, 0])
+    );
+    let r = read_response(&mut s, 1);
+    assert_eq!(
+        r.text(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 3"
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn environ_follows_pep_3333_and_splits_iis_application_paths() {
+    let (app, gw) = conformance(&[]);
+    let r = gw.request(
+        &get_params(
+            "/Shop/environ",
+            &[
+                ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT/shop"),
+                ("APPL_PHYSICAL_PATH", "C:\\ignored"),
+                ("SCRIPT_NAME", "/Shop/environ"),
+                ("HTTPS", "on"),
+                ("HTTP_X_CUSTOM", "caf\u{e9}"),
+                ("QUERY_STRING", "a=1"),
+            ],
+        ),
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let env = json(&r.body);
+    assert_eq!(env["SCRIPT_NAME"], "/Shop");
+    assert_eq!(env["PATH_INFO"], "/environ");
+    assert_eq!(env["QUERY_STRING"], "a=1");
+    assert_eq!(env["wsgi.url_scheme"], "https");
+    // UTF-8 bytes as latin-1 characters (PEP 3333's "bytes as str").
+    assert_eq!(env["HTTP_X_CUSTOM"], "caf\u{c3}\u{a9}");
+    assert_eq!(env["wsgi.version"], serde_json::json!([1, 0]));
+    assert_eq!(env["wsgi.multithread"], false);
+    assert_eq!(env["wsgi.multiprocess"], true);
+    assert_eq!(env["wsgi.input_terminated"], true);
+    let dir = app.path().canonicalize().unwrap();
+    assert_eq!(
+        std::path::Path::new(env["cwd"].as_str().unwrap())
+            .canonicalize()
+            .unwrap(),
+        dir
+    );
+    assert_eq!(
+        env["os.environ:WSGI_HANDLER"], "app.application",
+        "settings are in os.environ"
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn bodies_are_read_as_the_app_asks() {
+    let (_app, gw) = conformance(&[]);
+    let form = b"name=Ada+Lovelace&lang=py";
+    let r = gw.request(
+        &get_params(
+            "/form",
+            &[
+                ("REQUEST_METHOD", "POST"),
+                ("CONTENT_TYPE", "application/x-www-form-urlencoded"),
+                ("CONTENT_LENGTH", "25"),
+            ],
+        ),
+        form,
+    );
+    assert_eq!(json(&r.body)["name"], "Ada Lovelace");
+    let text = b"first line\nsecond\nthird";
+    let r = gw.request(
+        &get_params(
+            "/lines",
+            &[("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "23")],
+        ),
+        text,
+    );
+    assert_eq!(r.body, br#"["first line\n", "second\n", "third"]"#);
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn a_100_mb_upload_streams_through_in_bounded_memory() {
+    let (_app, gw) = conformance(&[]);
+    let before = {
+        gw.get("/");
+        gw.peak_rss_kib()
+    };
+    let mb = 100usize;
+    let len = (mb << 20).to_string();
+    let mut s = gw.connect();
+    s.write_all(&begin(
+        1,
+        false,
+        &get_params(
+            "/upload",
+            &[("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", &len)],
+        ),
+    ))
+    .unwrap();
+    // The body in FastCGI's largest records, each a different byte, hashed as sent.
+    use sha2_like::Sha256;
+    let mut hasher = Sha256::new();
+    let chunk = 65535;
+    let mut sent = 0usize;
+    let mut i = 0u8;
+    while sent < mb << 20 {
+        let n = chunk.min((mb << 20) - sent);
+        let piece = vec![i; n];
+        hasher.update(&piece);
+        s.write_all(&record(STDIN, 1, &piece)).unwrap();
+        sent += n;
+        i = i.wrapping_add(1);
+    }
+    s.write_all(&record(STDIN, 1, b"")).unwrap();
+    let r = read_response(&mut s, 1);
+    assert_eq!(r.text(), format!("{} {}", hasher.hex(), mb << 20));
+    let after = gw.peak_rss_kib();
+    assert!(
+        after < before + 16 * 1024,
+        "peak RSS grew from {before} KiB to {after} KiB for a {mb} MB upload"
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn responses_stream_as_the_app_yields_them() {
+    let (app, gw) = conformance(&[]);
+    let flag = app.path().join("go");
+    let path = format!("/stream?wait={}", flag.display());
+    let mut s = gw.connect();
+    let mut req = begin(1, false, &get_params(&path, &[]));
+    req.extend(stdin(1, b""));
+    s.write_all(&req).unwrap();
+    // Headers and the first piece arrive while the app still waits for the flag.
+    let (kind, _, first) = read_record(&mut s).unwrap();
+    assert_eq!(kind, STDOUT);
+    assert_eq!(
+        first,
+        b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\npiece 0\n"
+    );
+    for n in 1..3 {
+        assert_eq!(
+            read_record(&mut s).unwrap().2,
+            format!("piece {n}\n").into_bytes()
+        );
+    }
+    std::fs::write(&flag, "").unwrap();
+    assert_eq!(read_record(&mut s).unwrap().2, b"last\n");
+    assert_eq!(read_record(&mut s).unwrap(), (STDOUT, 1, vec![]));
+    assert_eq!(read_record(&mut s).unwrap().0, END_REQUEST);
+
+    // A 50 MB body goes out in 1 MiB writes without being gathered.
+    let before = gw.peak_rss_kib();
+    let r = gw.get("/big?mb=50");
+    assert_eq!(r.body.len(), 50 << 20);
+    assert!(r.stdout_records.iter().all(|&n| n <= 65535));
+    assert!(
+        gw.peak_rss_kib() < before + 16 * 1024,
+        "peak RSS {} KiB after {before}",
+        gw.peak_rss_kib()
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn write_callable_file_wrapper_and_exc_info() {
+    let (app, gw) = conformance(&[]);
+    assert_eq!(gw.get("/write").text(), "written and returned");
+    let source = std::fs::read(app.path().join("app.py")).unwrap();
+    let r = gw.get("/file");
+    assert_eq!(r.body, source);
+    assert!(
+        r.stdout_records.len() > 2,
+        "file_wrapper blocks of 1000 bytes go out as they are read"
+    );
+    let r = gw.get("/exc-info");
+    assert_eq!((r.status, r.text().as_str()), (503, "replaced"));
+    let r = gw.get("/nope");
+    assert_eq!((r.status, r.text().as_str()), (404, "no such page"));
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn close_is_always_called_and_a_failing_app_gets_the_500_page() {
+    let marks = tempfile::tempdir().unwrap();
+    let marks_dir = marks.path().to_str().unwrap().to_owned();
+    let (_app, gw) = conformance(&[("IISWSGI_TEST_MARKS", &marks_dir)]);
+    assert_eq!(gw.get("/closing").text(), "before after");
+    assert_eq!(
+        std::fs::read_to_string(marks.path().join("closed")).unwrap(),
+        "x"
+    );
+    // Failing after the headers went out: the response is cut short, close() still runs.
+    let r = gw.get("/closing?fail");
+    assert_eq!((r.status, r.text().as_str()), (200, "before "));
+    assert_eq!(
+        std::fs::read_to_string(marks.path().join("closed")).unwrap(),
+        "xx"
+    );
+    // Failing before any byte went out: the 500 page, details only in the log.
+    let r = gw.get("/raise");
+    assert_eq!(r.status, 500);
+    assert!(
+        r.text().contains("failed while answering this request")
+            && !r.text().contains("on purpose"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        gw.log_text()
+            .contains("ValueError: the app failed on purpose"),
+        "{}",
+        gw.log_text()
+    );
+    // The process serves on.
+    assert_eq!(gw.get("/").text(), "hello from v1 /");
+}
+
+#[test]
+fn the_gateway_refuses_what_pep_3333_forbids() {
+    let (_app, gw) = conformance(&[
+        ("WSGI_HANDLER", "app:raw"),
+        ("IISWSGI_SHOW_TRACEBACK", "true"),
+    ]);
+    let r = gw.get("/bad-header");
+    assert_eq!(r.status, 500);
+    assert!(
+        r.text()
+            .contains("TypeError: header names and values must be str"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn every_handler_form_of_wfastcgi_loads() {
+    for handler in [
+        "app.application",
+        "app:application",
+        "app.create_app()",
+        "app:create_app()",
+    ] {
+        let (_app, gw) = conformance(&[("WSGI_HANDLER", handler)]);
+        let r = gw.get("/");
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (200, "hello from v1 /"),
+            "{handler}: {}",
+            gw.log_text()
+        );
+    }
+}
+
+#[test]
+fn an_app_that_cannot_be_imported_is_a_page_then_works_once_fixed() {
+    let app = app_copy("broken");
+    let gw = Gateway::start(
+        app.path(),
+        &[
+            ("WSGI_HANDLER", "app.application"),
+            ("WSGI_RESTART_FILE_REGEX", ""),
+        ],
+    );
+    let r = gw.get("/");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("could not be loaded"), "{}", r.text());
+    let log = gw.log_text();
+    assert!(
+        log.contains("ModuleNotFoundError: No module named 'module_that_does_not_exist'"),
+        "{log}"
+    );
+    assert!(log.contains("imported again at the next request"), "{log}");
+    // Fixed on disk (no reload watcher): the next request imports it again.
+    let fixed = std::fs::read_to_string(app.path().join("app.py"))
+        .unwrap()
+        .replace("import module_that_does_not_exist", "import os");
+    std::fs::write(app.path().join("app.py"), fixed).unwrap();
+    let r = gw.get("/");
+    assert_eq!((r.status, r.text().as_str()), (200, "fixed"));
+}
+
+#[test]
+fn settings_errors_are_pages_not_crashes() {
+    let app = app_copy("conformance");
+    let gw = Gateway::start(app.path(), &[]);
+    let r = gw.get("/");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("configuration is wrong"));
+    assert!(
+        gw.log_text().contains("WSGI_HANDLER is not set"),
+        "{}",
+        gw.log_text()
+    );
+    let gw = Gateway::start(
+        app.path(),
+        &[
+            ("WSGI_HANDLER", "app:application"),
+            ("IISWSGI_VENV", "no-such-venv"),
+        ],
+    );
+    assert_eq!(gw.get("/").status, 500);
+    assert!(
+        gw.log_text().contains("no virtual environment at"),
+        "{}",
+        gw.log_text()
+    );
+}
+
+#[test]
+fn web_config_app_settings_configure_the_gateway() {
+    let app = app_copy("conformance");
+    std::fs::write(
+        app.path().join("web.config"),
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <appSettings>
+    <add key="WSGI_HANDLER" value="app.create_app()" />
+    <add key="PYTHONPATH" value="lib" />
+    <add key="GREETING" value="from web.config" />
+  </appSettings>
+</configuration>"#,
+    )
+    .unwrap();
+    let gw = Gateway::start(app.path(), &[]);
+    let r = gw.get("/environ");
+    assert_eq!(r.status, 200, "{}", gw.log_text());
+    assert_eq!(
+        json(&r.body)["os.environ:GREETING"],
+        "from web.config",
+        "app settings are in os.environ"
+    );
+    assert!(
+        gw.log_text()
+            .contains(&format!("{}", app.path().join("lib").display())),
+        "PYTHONPATH is on sys.path: {}",
+        gw.log_text()
+    );
+}
+
+#[test]
+fn a_changed_file_reloads_the_app_at_the_next_request() {
+    let (app, gw) = conformance(&[]);
+    assert_eq!(gw.get("/").text(), "hello from v1 /");
+    let code = std::fs::read_to_string(app.path().join("app.py"))
+        .unwrap()
+        .replace("VERSION = \"v1\"", "VERSION = \"v2\"");
+    std::fs::write(app.path().join("app.py"), code).unwrap();
+    // inotify is prompt; allow a moment for the watcher thread.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = gw.get("/").text();
+        if text.contains("v2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(text, "hello from v2 /");
+    assert!(
+        gw.log_text().contains("app.py changed: reloading"),
+        "{}",
+        gw.log_text()
+    );
+    // A static file does not match the default pattern: no reload.
+    std::fs::write(app.path().join("notes.txt"), "x").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    gw.get("/");
+    assert_eq!(gw.log_text().matches("reloading").count(), 1);
+}
+
+#[test]
+fn sigterm_when_idle_exits_cleanly_and_runs_atexit() {
+    let marks = tempfile::tempdir().unwrap();
+    let marks_dir = marks.path().to_str().unwrap().to_owned();
+    let (_app, mut gw) = conformance(&[("IISWSGI_TEST_MARKS", &marks_dir)]);
+    assert_eq!(gw.get("/").status, 200);
+    gw.signal("TERM");
+    let status = gw.wait_exit(Duration::from_secs(10)).expect("exited");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(marks.path().join("atexit")).unwrap(),
+        "x"
+    );
+}
+
+#[test]
+fn sigterm_while_serving_finishes_the_request_first() {
+    let (_app, mut gw) = conformance(&[]);
+    assert_eq!(gw.get("/").status, 200);
+    let mut s = gw.connect();
+    let mut req = begin(1, false, &get_params("/slow?s=1", &[]));
+    req.extend(stdin(1, b""));
+    s.write_all(&req).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    gw.signal("TERM");
+    let r = read_response(&mut s, 1);
+    assert_eq!(r.text(), "slept");
+    let status = gw
+        .wait_exit(Duration::from_secs(10))
+        .expect("exited after the request");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn not_started_by_a_host_it_says_how_to_run_it() {
+    let out = std::process::Command::new(gateway_exe())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard input is not a listening socket") && err.contains("--bind"),
+        "{err}"
+    );
+    let out = std::process::Command::new(gateway_exe())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("iiswsgi-gateway {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// SHA-256 through the test venv-free route: Python's hashlib is the
+/// app's side, so the test side uses the sha2 crate.
+mod sha2_like {
+    use sha2::Digest;
+    pub struct Sha256(sha2::Sha256);
+    impl Sha256 {
+        pub fn new() -> Self {
+            Sha256(sha2::Sha256::new())
+        }
+        pub fn update(&mut self, b: &[u8]) {
+            self.0.update(b)
+        }
+        pub fn hex(self) -> String {
+            self.0
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+    }
+}
