@@ -35,7 +35,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-target_dir=$root/target/windows-build
+target_dir=${IISWSGI_WINDOWS_TARGET_DIR:-$root/target/windows-build}
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 sysroot_src=$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust
 export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1

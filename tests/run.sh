@@ -2,7 +2,10 @@
 # The whole test suite, from a fresh clone, with nothing installed by hand:
 # installs what the tests use (unzip, xmllint; a Python venv with the
 # independent NRBF parser, wsgidav (WebDAV), moto (S3) and Microsoft's blob
-# SDK; Azurite from npm), checks formatting and lints, then runs every test.
+# SDK; Azurite from npm; for the gateway: Apache httpd with mod_fcgid, curl,
+# Debian's CPython with a venv of Flask, Django and flup, and the Windows
+# cross toolchain and Wine), builds the gateway's Windows exe twice (the
+# tests compare the two), checks formatting and lints, then runs every test.
 # The tests start the servers themselves, on 127.0.0.1.
 # With CI=true a missing prerequisite fails the tests instead of skipping them.
 set -euo pipefail
@@ -13,6 +16,18 @@ command -v unzip >/dev/null || missing+=(unzip)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 command -v npm >/dev/null || missing+=(npm)
+command -v curl >/dev/null || missing+=(curl)
+[ -x /usr/sbin/apache2 ] || missing+=(apache2)
+[ -e /usr/lib/apache2/modules/mod_fcgid.so ] || missing+=(libapache2-mod-fcgid)
+# The gateway embeds Debian's CPython: Apache's www-data can read it (not
+# so a pyenv under /root).
+[ -e /usr/bin/python3-config ] || missing+=(python3-dev)
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+[ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+[ -x /usr/bin/rustc ] || missing+=(rustc-web)
+[ -x /usr/bin/cargo ] || missing+=(cargo-web)
+ls /usr/lib/rustlib/src/rust/library/std >/dev/null 2>&1 || missing+=(rust-web-src)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "tests/run.sh: installing ${missing[*]}" >&2
@@ -31,12 +46,33 @@ if [ ! -x tests/node_modules/.bin/azurite-blob ]; then
   npm install --prefix tests --no-save --no-audit --no-fund --silent azurite@3.37.0
 fi
 
+# The Python the gateway embeds, and the venv its tests serve apps from
+# (outside the checkout, which Apache's www-data may not be able to reach).
+export PYO3_PYTHON=/usr/bin/python3
+pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+export IISWSGI_TEST_VENV=${IISWSGI_TEST_VENV:-/var/tmp/iiswsgi-tests/venv-py$pyver}
+if [ ! -x "$IISWSGI_TEST_VENV/bin/python" ]; then
+  mkdir -p "$(dirname "$IISWSGI_TEST_VENV")"
+  chmod 0755 "$(dirname "$IISWSGI_TEST_VENV")"
+  /usr/bin/python3 -m venv "$IISWSGI_TEST_VENV"
+fi
+"$IISWSGI_TEST_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
+chmod -R a+rX "$IISWSGI_TEST_VENV"
+
+# The gateway for Windows, built twice in separate target folders: the
+# tests check it is the same bytes, a PE32+ x64 exe, and run it under Wine.
+export IISWSGI_WINDOWS_GATEWAY=$PWD/target/windows/iiswsgi-gateway.exe
+export IISWSGI_WINDOWS_GATEWAY_REBUILT=$PWD/target/windows/iiswsgi-gateway.rebuilt.exe
+IISWSGI_INSTALL_TOOLCHAIN=1 gateway/build-windows.sh "$IISWSGI_WINDOWS_GATEWAY" >&2
+IISWSGI_INSTALL_TOOLCHAIN=1 IISWSGI_WINDOWS_TARGET_DIR=$PWD/target/windows-build-2 \
+  gateway/build-windows.sh "$IISWSGI_WINDOWS_GATEWAY_REBUILT" >&2
+
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --all-targets 2>&1 | tee "$log"
+cargo test --workspace --all-targets 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite, summed over every test binary.

@@ -147,7 +147,22 @@ fn environ_follows_pep_3333_and_splits_iis_application_paths() {
     assert_eq!(env["wsgi.version"], serde_json::json!([1, 0]));
     assert_eq!(env["wsgi.multithread"], false);
     assert_eq!(env["wsgi.multiprocess"], true);
-    assert_eq!(env["wsgi.input_terminated"], true);
+    assert_eq!(
+        env["wsgi.input_terminated"], true,
+        "no Content-Length: the app may read to the end"
+    );
+    let r = gw.request(
+        &get_params(
+            "/environ",
+            &[("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "3")],
+        ),
+        b"abc",
+    );
+    assert_eq!(
+        json(&r.body)["wsgi.input_terminated"],
+        "absent",
+        "with a Content-Length the app reads by it"
+    );
     let dir = app.path().canonicalize().unwrap();
     assert_eq!(
         std::path::Path::new(env["cwd"].as_str().unwrap())

@@ -199,8 +199,14 @@ impl Interpreter {
                 env.set_item("wsgi.multithread", false)?;
                 env.set_item("wsgi.multiprocess", true)?;
                 env.set_item("wsgi.run_once", false)?;
-                // The body ends where FCGI_STDIN ends, also without a Content-Length.
-                env.set_item("wsgi.input_terminated", true)?;
+                // The body always ends where FCGI_STDIN ends. Said to apps only
+                // when there is no Content-Length (a chunked upload), so they can
+                // read it to the end; with one, PEP 3333 has them read by it, and
+                // wsgiref's validator holds them to that. Werkzeug looks at the
+                // key's presence, not its value: absent, not false.
+                if !vars.iter().any(|(k, _)| k == "CONTENT_LENGTH") {
+                    env.set_item("wsgi.input_terminated", true)?;
+                }
                 env.set_item("wsgi.file_wrapper", self.file_wrapper.bind(py))?;
                 shim.call_method1("run", (app.bind(py), env, out.bind(py)))?;
                 Ok(())

@@ -26,8 +26,17 @@ pub(super) fn inherited() -> io::Result<Listener> {
     // SAFETY: getsockname filled in at least the family.
     let family = unsafe { storage.assume_init().ss_family } as libc::c_int;
     // SAFETY: fd 0 is a socket (getsockname succeeded) that this process owns.
+    // mod_fcgid hands it over non-blocking; this process waits in accept().
     Ok(match family {
-        libc::AF_UNIX => Listener::Unix(unsafe { UnixListener::from_raw_fd(0) }),
-        _ => Listener::Tcp(unsafe { TcpListener::from_raw_fd(0) }),
+        libc::AF_UNIX => {
+            let l = unsafe { UnixListener::from_raw_fd(0) };
+            l.set_nonblocking(false)?;
+            Listener::Unix(l)
+        }
+        _ => {
+            let l = unsafe { TcpListener::from_raw_fd(0) };
+            l.set_nonblocking(false)?;
+            Listener::Tcp(l)
+        }
     })
 }

@@ -3,6 +3,8 @@
 //! as standard input (FCGI_LISTENSOCK_FILENO), as mod_fcgid starts it.
 #![allow(dead_code)]
 
+pub mod apache;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};

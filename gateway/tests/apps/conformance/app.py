@@ -34,7 +34,7 @@ def environ_dump(environ, start_response):
     keys = {k: v for k, v in environ.items() if isinstance(v, str)}
     keys["wsgi.version"] = list(environ["wsgi.version"])
     for k in ("wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once", "wsgi.input_terminated"):
-        keys[k] = environ.get(k)
+        keys[k] = environ.get(k, "absent")
     for k in ("WSGI_HANDLER", "GREETING"):
         keys["os.environ:" + k] = os.environ.get(k)
     keys["cwd"] = os.getcwd()

@@ -1,0 +1,349 @@
+//! The gateway's Windows build (gateway/build-windows.sh, run by
+//! tests/run.sh): a reproducible PE32+ x64 console exe that `iiswsgi
+//! build` bundles, and that under Wine serves FastCGI requests on a named
+//! pipe the way IIS's FastCGI module drives it. No Windows CPython exists
+//! here, so what Wine proves is the transport, the protocol, the shutdown
+//! event and the "Python not found" page; the Python half is proven by the
+//! Linux build (gateway/tests).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// The exe tests/run.sh built (IISWSGI_WINDOWS_GATEWAY), or None (skip;
+/// a failure when CI=true).
+fn built(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(p) if p.is_file() => Some(p),
+        other => {
+            let msg = format!(
+                "{var} ({other:?}) names no file: tests/run.sh builds it with gateway/build-windows.sh"
+            );
+            assert!(!common::ci(), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            None
+        }
+    }
+}
+
+/// (machine, optional-header magic, subsystem) from a PE file's headers.
+fn pe_header(bytes: &[u8]) -> (u16, u16, u16) {
+    assert_eq!(&bytes[..2], b"MZ");
+    let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[pe..pe + 4], b"PE\0\0");
+    let machine = u16::from_le_bytes([bytes[pe + 4], bytes[pe + 5]]);
+    let opt = pe + 24;
+    let magic = u16::from_le_bytes([bytes[opt], bytes[opt + 1]]);
+    let subsystem = u16::from_le_bytes([bytes[opt + 68], bytes[opt + 69]]);
+    (machine, magic, subsystem)
+}
+
+const AMD64: u16 = 0x8664;
+const PE32_PLUS: u16 = 0x20b;
+const CONSOLE: u16 = 3;
+
+#[test]
+fn the_windows_build_is_a_reproducible_pe32_plus_x64_console_exe() {
+    let (Some(first), Some(second)) = (
+        built("IISWSGI_WINDOWS_GATEWAY"),
+        built("IISWSGI_WINDOWS_GATEWAY_REBUILT"),
+    ) else {
+        return;
+    };
+    let a = std::fs::read(&first).unwrap();
+    let b = std::fs::read(&second).unwrap();
+    assert_eq!(pe_header(&a), (AMD64, PE32_PLUS, CONSOLE));
+    assert!(
+        a == b,
+        "two builds in separate target folders differ: {} vs {}",
+        first.display(),
+        second.display()
+    );
+    // python3.dll is delay-loaded: named in the file, absent from the
+    // ordinary import table that Windows resolves before main().
+    let objdump = common::tool("x86_64-w64-mingw32-objdump").unwrap();
+    let imports = common::run_ok(Command::new(objdump).arg("-p").arg(&first));
+    let dll_names: Vec<&str> = imports
+        .lines()
+        .filter(|l| l.contains("DLL Name:"))
+        .collect();
+    assert!(
+        !dll_names
+            .iter()
+            .any(|l| l.to_ascii_lowercase().contains("python")),
+        "{dll_names:?}"
+    );
+    assert!(a.windows(11).any(|w| w == b"python3.dll"));
+}
+
+#[test]
+fn iiswsgi_build_bundles_the_windows_gateway_for_x64() {
+    let Some(exe) = built("IISWSGI_WINDOWS_GATEWAY") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("vendor")).unwrap();
+    std::fs::copy(&exe, dir.path().join("vendor/gw.exe")).unwrap();
+    std::fs::write(dir.path().join("app.py"), "application = None\n").unwrap();
+    std::fs::write(
+        dir.path().join("iiswsgi.toml"),
+        "[app]\nname = \"GwApp\"\nversion = \"1.0\"\n[files]\ninclude = [\"app.py\"]\n[gateway]\npath = \"vendor/gw.exe\"\narch = \"x64\"\n",
+    )
+    .unwrap();
+    assert_cmd::Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("build")
+        .assert()
+        .success();
+    let zip = std::fs::File::open(dir.path().join("dist/GwApp-1.0.msdeploy.zip")).unwrap();
+    let mut archive = zip::ZipArchive::new(zip).unwrap();
+    let mut bundled = Vec::new();
+    std::io::Read::read_to_end(
+        &mut archive.by_name("GwApp/bin/iiswsgi-gateway.exe").unwrap(),
+        &mut bundled,
+    )
+    .unwrap();
+    assert_eq!(
+        Sha256::digest(&bundled),
+        Sha256::digest(std::fs::read(&exe).unwrap())
+    );
+    // The same exe declared as x86 is refused: the PE header says x64.
+    let toml = std::fs::read_to_string(dir.path().join("iiswsgi.toml"))
+        .unwrap()
+        .replace("\"x64\"", "\"x86\"");
+    std::fs::write(dir.path().join("iiswsgi.toml"), toml).unwrap();
+    let out = assert_cmd::Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("x64"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Wine, a prefix of its own, and a folder holding the exe with the
+/// test-only ProcessPrng stand-in (Wine 8 lacks bcryptprimitives.dll's).
+struct Wine {
+    wine: PathBuf,
+    prefix: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Wine {
+    fn new(exe: &Path) -> Option<Wine> {
+        let wine = PathBuf::from("/usr/lib/wine/wine64");
+        if !wine.exists() {
+            assert!(
+                !common::ci(),
+                "Wine (/usr/lib/wine/wine64) is required in CI (tests/run.sh installs wine64)"
+            );
+            eprintln!("SKIPPED: Wine is not installed (apt-get install wine64)");
+            return None;
+        }
+        let gcc = common::tool("x86_64-w64-mingw32-gcc")?;
+        let dir = tempfile::tempdir().unwrap();
+        let src = common::repo("gateway/tests/wine");
+        common::run_ok(
+            Command::new(&gcc)
+                .args(["-shared", "-o"])
+                .arg(dir.path().join("bcryptprimitives.dll"))
+                .arg(src.join("bcryptprimitives_stub.c"))
+                .arg("-ladvapi32"),
+        );
+        common::run_ok(
+            Command::new(&gcc)
+                .args(["-O1", "-o"])
+                .arg(dir.path().join("pipe_harness.exe"))
+                .arg(src.join("pipe_harness.c")),
+        );
+        std::fs::copy(exe, dir.path().join("iiswsgi-gateway.exe")).unwrap();
+        let prefix = common::repo("target/wine-prefix");
+        Some(Wine { wine, prefix, dir })
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut cmd = Command::new(&self.wine);
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![
+        1,
+        kind,
+        (id >> 8) as u8,
+        id as u8,
+        (content.len() >> 8) as u8,
+        content.len() as u8,
+        0,
+        0,
+    ];
+    out.extend_from_slice(content);
+    out
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in list {
+        out.extend([k.len() as u8, v.len() as u8]);
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
+}
+
+fn get(id: u16, path: &str) -> Vec<u8> {
+    let mut r = record(1, id, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    let params = [
+        ("REQUEST_METHOD", "GET"),
+        ("PATH_INFO", path),
+        ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"),
+        ("SERVER_PROTOCOL", "HTTP/1.1"),
+    ];
+    r.extend(record(4, id, &pairs(&params)));
+    r.extend(record(4, id, &[]));
+    r.extend(record(5, id, &[]));
+    r
+}
+
+/// Splits a response file into (type, request id, content) records.
+fn records(mut bytes: &[u8]) -> Vec<(u8, u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    while bytes.len() >= 8 {
+        let len = u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
+        let pad = bytes[6] as usize;
+        out.push((
+            bytes[1],
+            u16::from_be_bytes([bytes[2], bytes[3]]),
+            bytes[8..8 + len].to_vec(),
+        ));
+        bytes = &bytes[8 + len + pad..];
+    }
+    out
+}
+
+#[test]
+fn under_wine_the_named_pipe_carries_requests_and_the_shutdown_event_ends_it() {
+    let Some(exe) = built("IISWSGI_WINDOWS_GATEWAY") else {
+        return;
+    };
+    let Some(wine) = Wine::new(&exe) else { return };
+    let version = wine.run(&["iiswsgi-gateway.exe", "--version"], &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "iiswsgi-gateway 0.1.0"
+    );
+
+    let d = wine.dir.path();
+    let mut first = record(
+        9,
+        0,
+        &pairs(&[("FCGI_MPXS_CONNS", ""), ("FCGI_MAX_REQS", "")]),
+    );
+    first.extend(get(1, "/"));
+    std::fs::write(d.join("req1"), first).unwrap();
+    std::fs::write(d.join("req2"), get(2, "/second")).unwrap();
+    let out = wine.run(
+        &[
+            "pipe_harness.exe",
+            "iiswsgi-gateway.exe",
+            "req1",
+            "resp1",
+            "req2",
+            "resp2",
+        ],
+        &[
+            ("IISWSGI_SHOW_TRACEBACK", "true"),
+            ("IISWSGI_PYTHON_HOME", "C:\\Python312"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the harness or the gateway failed (the harness exits with the gateway's code after the shutdown event): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = records(&std::fs::read(d.join("resp1")).unwrap());
+    assert_eq!(
+        first[0],
+        (
+            10,
+            0,
+            pairs(&[("FCGI_MPXS_CONNS", "0"), ("FCGI_MAX_REQS", "1")])
+        )
+    );
+    for (file, id) in [("resp1", 1u16), ("resp2", 2)] {
+        let recs = records(&std::fs::read(d.join(file)).unwrap());
+        let stdout: Vec<u8> = recs
+            .iter()
+            .filter(|r| r.0 == 6 && r.1 == id)
+            .flat_map(|r| r.2.clone())
+            .collect();
+        let text = String::from_utf8_lossy(&stdout);
+        assert!(
+            text.starts_with("Status: 500 Internal Server Error\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<p>Python could not be started.</p>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("python3.dll was not found; looked in: C:\\Python312\\python3.dll"),
+            "{text}"
+        );
+        assert_eq!(
+            recs.last().unwrap(),
+            &(3, id, vec![0, 0, 0, 0, 0, 0, 0, 0]),
+            "FCGI_END_REQUEST, request complete"
+        );
+    }
+}
+
+#[test]
+fn the_examples_bundle_the_real_gateway() {
+    let standin = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
+    for example in ["flask", "pyramid"] {
+        let vendor = common::repo(&format!("examples/{example}/vendor"));
+        let exe = std::fs::read(vendor.join("iiswsgi-gateway.exe")).unwrap();
+        assert_ne!(exe, standin, "{example} still bundles the stand-in");
+        assert_eq!(pe_header(&exe), (AMD64, PE32_PLUS, CONSOLE), "{example}");
+        let note = std::fs::read_to_string(vendor.join("README.md")).unwrap();
+        let digest: String = Sha256::digest(&exe)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(
+            note.contains(&digest),
+            "examples/{example}/vendor/README.md does not record the exe's SHA-256 {digest}"
+        );
+        assert!(
+            note.contains("gateway/build-windows.sh"),
+            "the note says how it was built"
+        );
+    }
+    let Some(wine) = Wine::new(&common::repo("examples/flask/vendor/iiswsgi-gateway.exe")) else {
+        return;
+    };
+    let version = wine.run(&["iiswsgi-gateway.exe", "--version"], &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "iiswsgi-gateway 0.1.0"
+    );
+}
