@@ -248,6 +248,14 @@ impl Connection {
         record::flush_to(&mut self.writer, &mut self.out)
     }
 
+    /// Queues response bytes to go out with the end of the request (one
+    /// write for a response that is complete anyway).
+    pub fn queue_stdout(&mut self, data: &[u8]) -> io::Result<()> {
+        let id = self.current_id()?;
+        record::push_stream(&mut self.out, kind::STDOUT, id, data);
+        Ok(())
+    }
+
     /// Sends bytes for the server's error log (`FCGI_STDERR`).
     pub fn write_stderr(&mut self, data: &[u8]) -> io::Result<()> {
         let id = self.current_id()?;

@@ -187,11 +187,16 @@ def run(app, environ, out):
 
     result = app(environ, start_response)
     try:
-        write = out.write
-        for chunk in result:
-            if chunk:
-                write(chunk)
-        out.finish()
+        if type(result) is list and len(result) == 1:
+            # The common case, a body that is all there: it leaves with the
+            # end of the request, in one write.
+            out.write_last(result[0])
+        else:
+            write = out.write
+            for chunk in result:
+                if chunk:
+                    write(chunk)
+            out.finish()
     finally:
         close = getattr(result, "close", None)
         if close is not None:

@@ -223,7 +223,9 @@ impl Output {
         line.strip_prefix(b"Status: ")
     }
 
-    fn send(&mut self, py: Python<'_>, body: &[u8]) -> PyResult<()> {
+    /// Sends the head (first time) and `body`; `now` false queues them to
+    /// go out with the end of the request.
+    fn send(&mut self, py: Python<'_>, body: &[u8], now: bool) -> PyResult<()> {
         let mut data = Vec::new();
         let bytes: &[u8] = if !self.sent {
             let head = self
@@ -238,13 +240,25 @@ impl Output {
             body
         };
         let (shared, seq) = (self.shared.clone(), self.seq);
-        let result = py.detach(|| {
+        let write = || {
             let mut s = lock(&shared);
             if s.seq != seq {
                 return Err(None);
             }
-            s.conn.write_stdout(bytes).map_err(Some)
-        });
+            if now {
+                s.conn.write_stdout(bytes)
+            } else {
+                s.conn.queue_stdout(bytes)
+            }
+            .map_err(Some)
+        };
+        // Small writes to a local socket do not block for long: not worth
+        // releasing the GIL (about a microsecond each way).
+        let result = if now && bytes.len() >= 64 * 1024 {
+            py.detach(write)
+        } else {
+            write()
+        };
         match result {
             Ok(()) => {
                 self.sent = true;
@@ -257,6 +271,15 @@ impl Output {
     }
 }
 
+fn body_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
+    data.cast::<PyBytes>().map(|b| b.as_bytes()).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "WSGI body chunks must be bytes, not {}",
+            type_name(data)
+        ))
+    })
+}
+
 #[pymethods]
 impl Output {
     fn set_head(&mut self, head: Vec<u8>) {
@@ -264,13 +287,18 @@ impl Output {
     }
 
     fn write(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let bytes = data.cast::<PyBytes>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "WSGI body chunks must be bytes, not {}",
-                type_name(data)
-            ))
-        })?;
-        self.send(py, bytes.as_bytes())
+        self.send(py, body_bytes(data)?, true)
+    }
+
+    /// The whole rest of the body at once (an app's one-item list): queued
+    /// to leave in the same write as the end of the request.
+    fn write_last(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        if self.head.is_none() && !self.sent {
+            return Err(PyAssertionError::new_err(
+                "the application returned without calling start_response()",
+            ));
+        }
+        self.send(py, body_bytes(data)?, false)
     }
 
     fn finish(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -280,7 +308,7 @@ impl Output {
                     "the application returned without calling start_response()",
                 ));
             }
-            self.send(py, &[])?;
+            self.send(py, &[], false)?;
         }
         Ok(())
     }
