@@ -1,7 +1,6 @@
 //! `iiswsgi inspect`: what is inside a package (or a Manifest.xml /
 //! archive.xml), with every provider-options value decoded and checked.
 
-use std::io::Read;
 use std::path::Path;
 
 use quick_xml::events::Event;
@@ -59,6 +58,8 @@ pub fn inspect(path: &Path) -> Result<InspectReport, Error> {
         source,
     })?;
     if !bytes.starts_with(b"PK") {
+        crate::xml_limits::check_size(bytes.len() as u64)
+            .map_err(|e| Error::Inspect(format!("{}: {e}", path.display())))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -99,8 +100,9 @@ pub fn inspect(path: &Path) -> Result<InspectReport, Error> {
         });
         let lower = name.to_ascii_lowercase();
         if lower == "manifest.xml" || lower == "archive.xml" {
-            let mut text = String::new();
-            file.read_to_string(&mut text)
+            // Sizes are checked as the entry inflates (a zip bomb stops at
+            // the limit, whatever its header claims).
+            let text = crate::xml_limits::read_text(&mut file)
                 .map_err(|e| Error::Inspect(format!("{}: {name}: {e}", path.display())))?;
             report.providers.extend(providers_in(&name, &text)?);
         }
@@ -110,12 +112,30 @@ pub fn inspect(path: &Path) -> Result<InspectReport, Error> {
 
 /// Every element of `text` with a provider-options attribute.
 pub fn providers_in(document: &str, text: &str) -> Result<Vec<ProviderElement>, Error> {
+    crate::xml_limits::check_size(text.len() as u64)
+        .map_err(|e| Error::Inspect(format!("{document}: {e}")))?;
     let mut reader = quick_xml::Reader::from_str(text.trim_start_matches('\u{feff}'));
+    let mut budget = crate::xml_limits::Budget::default();
     let mut out = Vec::new();
     loop {
         let event = reader.read_event().map_err(|e| {
             Error::Inspect(format!(
                 "{document}: not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            ))
+        })?;
+        let counted = match &event {
+            Event::Start(_) => budget.open(false),
+            Event::Empty(_) => budget.open(true),
+            Event::End(_) => {
+                budget.close();
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        counted.map_err(|e| {
+            Error::Inspect(format!(
+                "{document}: {e} (at byte {})",
                 reader.buffer_position()
             ))
         })?;

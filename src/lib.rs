@@ -32,6 +32,7 @@ pub mod report;
 pub mod schema;
 pub mod wake_on_panic;
 pub mod xml_escape;
+pub mod xml_limits;
 pub mod xml_tree;
 
 pub use error::Error;

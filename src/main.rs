@@ -7,6 +7,14 @@ use iiswsgi::cli::{Cli, Color, Format};
 use iiswsgi::error::exit;
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`iiswsgi build
+    // 2>&1 | head -4`) fails and println!/eprintln! panic (exit 101). Like
+    // ripgrep and every Unix filter, end quietly instead.
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -127,6 +127,11 @@ impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
         use quick_xml::events::Event;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::xml_limits::check_size(text.len() as u64).map_err(|message| ParseError {
+            message,
+            position: 0,
+        })?;
+        let mut budget = crate::xml_limits::Budget::default();
         let mut reader = quick_xml::Reader::from_str(text);
         reader.config_mut().trim_text(false);
         reader.config_mut().check_end_names = true;
@@ -142,6 +147,13 @@ impl Document {
                 .read_event()
                 .map_err(|e| fail(&reader, e.to_string()))?;
             let empty = matches!(event, Event::Empty(_));
+            match &event {
+                Event::Start(_) | Event::Empty(_) => {
+                    budget.open(empty).map_err(|m| fail(&reader, m))?
+                }
+                Event::End(_) => budget.close(),
+                _ => {}
+            }
             let node = match event {
                 Event::Start(start) | Event::Empty(start) => {
                     let mut element = Element {

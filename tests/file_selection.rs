@@ -119,3 +119,120 @@ exclude = ["**/__pycache__/**", "app/tests/**"]"#;
         ["app/views.py", "app/views.pyc"]
     );
 }
+
+/// Builds a project whose only content is `[[files.map]]` `maps` (TOML),
+/// inside `outer/project`; returns (exit code, stderr, stdout of --plan).
+fn map_build(maps: &str, setup: impl FnOnce(&std::path::Path)) -> (i32, String, String) {
+    let outer = tempfile::tempdir().unwrap();
+    let project = outer.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(outer.path().join("secret.txt"), "outside\n").unwrap();
+    std::fs::write(project.join("app.py"), "").unwrap();
+    std::fs::write(
+        project.join("iiswsgi.toml"),
+        format!("{}{maps}", manifest("include = [\"app.py\"]")),
+    )
+    .unwrap();
+    setup(&project);
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(&project)
+        .args(["build", "--plan"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_mapped_source_outside_the_project_is_refused_with_its_line() {
+    // An absolute path, a `..` path and a link out of the project: each is
+    // an error pointing at the src, and nothing is packaged.
+    let (code, err, out) = map_build(
+        "[[files.map]]\nsrc = \"/etc/hostname\"\ndest = \"h\"\n",
+        |_| {},
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("mapped file `/etc/hostname` is outside the project: /etc/hostname"),
+        "{err}"
+    );
+    assert!(
+        err.contains("iiswsgi.toml:") && err.contains("allow-outside-project = true"),
+        "{err}"
+    );
+    assert!(out.is_empty());
+
+    let (code, err, _) = map_build(
+        "[[files.map]]\nsrc = \"../secret.txt\"\ndest = \"s\"\n",
+        |_| {},
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("mapped file `../secret.txt` is outside the project:"),
+        "{err}"
+    );
+    assert!(!err.contains("symbolic link"), "{err}");
+
+    let (code, err, _) = map_build("[[files.map]]\nsrc = \"link.txt\"\ndest = \"s\"\n", |p| {
+        std::os::unix::fs::symlink(p.parent().unwrap().join("secret.txt"), p.join("link.txt"))
+            .unwrap();
+    });
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("mapped file `link.txt` is outside the project (through a symbolic link)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allow_outside_project_packages_it_and_says_so() {
+    let (code, err, out) = map_build(
+        "[[files.map]]\nsrc = \"../secret.txt\"\ndest = \"s.txt\"\nallow-outside-project = true\n",
+        |_| {},
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("App/s.txt"), "{out}");
+    assert!(err.contains("[[files.map]] src `../secret.txt` is outside the project (allow-outside-project = true)"), "{err}");
+    // Inside the project, a map needs no opt-in and warns of nothing.
+    let (code, err, _) = map_build(
+        "[[files.map]]\nsrc = \"./app.py\"\ndest = \"copy.py\"\n",
+        |_| {},
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("outside"), "{err}");
+}
+
+#[test]
+fn a_workspace_member_may_map_files_of_the_workspace() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("iiswsgi.toml"),
+        "[workspace]\nmembers = [\"apps/*\"]\n",
+    )
+    .unwrap();
+    std::fs::write(ws.path().join("shared.ini"), "[x]\n").unwrap();
+    let member = ws.path().join("apps/one");
+    std::fs::create_dir_all(&member).unwrap();
+    std::fs::write(member.join("app.py"), "").unwrap();
+    std::fs::write(
+        member.join("iiswsgi.toml"),
+        "[app]\nname = \"One\"\nversion = \"1\"\n[files]\ninclude = [\"app.py\"]\n[[files.map]]\nsrc = \"../../shared.ini\"\ndest = \"shared.ini\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(ws.path())
+        .args(["build", "--plan"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("One/shared.ini"));
+}

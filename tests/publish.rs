@@ -593,3 +593,106 @@ fn the_gateway_download_retries_503_and_then_succeeds() {
         ["GET /gw.exe 503", "GET /gw.exe 503", "GET /gw.exe 200"]
     );
 }
+
+fn wsgidav_server() -> Option<Server> {
+    let wsgidav = common::venv_tool("wsgidav")?;
+    let port = common::free_port();
+    let root = tempfile::tempdir().unwrap();
+    let mut cmd = Process::new(wsgidav);
+    cmd.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--auth",
+        "anonymous",
+        "--root",
+    ])
+    .arg(root.path());
+    Some(common::start_server(cmd, port, root))
+}
+
+#[test]
+fn webdav_folders_that_do_not_exist_yet_are_created() {
+    let Some(server) = wsgidav_server() else {
+        return;
+    };
+    // The issue's case: [feed] url under pkgs/, which the server lacks.
+    let base = server.url("pkgs/");
+    let dir = project(&manifest(&base));
+    let (code, out) = publish(dir.path(), &["--target", &server.url("pkgs/")], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 uploaded"), "{out}");
+    for (key, bytes) in expected(dir.path()) {
+        assert_eq!(
+            get(&format!("{base}{key}")).as_deref(),
+            Some(&bytes[..]),
+            "{key}"
+        );
+    }
+    // Nested and missing, with the package in a subfolder (MKCOL top down,
+    // then object_store's own parent folders).
+    let base = server.url("a/b/c/");
+    let dir = project(&manifest(&base));
+    let (code, out) = publish(dir.path(), &["--target", &server.url("a/b/c")], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        server
+            .dir
+            .path()
+            .join("a/b/c/Shop/Shop-1.2.msdeploy.zip")
+            .is_file()
+    );
+}
+
+#[test]
+fn without_a_feed_url_the_feed_goes_to_the_target_root_and_says_where() {
+    let Some(server) = wsgidav_server() else {
+        return;
+    };
+    let dir = project("[app]\nname = \"Shop\"\nversion = \"1.2\"\n[files]\ninclude = [\"*.py\"]\n");
+    let (code, out) = publish(dir.path(), &["--target", &server.url("releases")], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("3 uploaded"),
+        "package, checksum and feed: {out}"
+    );
+    let feed_url = server.url("releases/Shop.webpi.xml");
+    assert!(out.contains(&feed_url), "the feed's URL is printed: {out}");
+    let feed = String::from_utf8(get(&feed_url).expect("the feed is served")).unwrap();
+    let package_url = server.url("releases/Shop-1.2.msdeploy.zip");
+    assert!(
+        feed.contains(&format!("<installerURL>{package_url}</installerURL>")),
+        "{feed}"
+    );
+    assert!(get(&package_url).is_some());
+
+    // A target whose public URL cannot be known: refused before anything moves.
+    let (code, out) = publish(
+        dir.path(),
+        &["--target", "s3://bucket/releases", "--dry-run"],
+        &[],
+    );
+    assert_eq!(code, 78, "{out}");
+    assert!(
+        out.contains("[feed] url is not set") && out.contains("Shop.webpi.xml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_refusal_is_one_line_with_the_status_and_no_html() {
+    let Some((server, _log)) = flaky(&["--refuse-put", "403"]) else {
+        return;
+    };
+    let dir = project(&manifest(&server.url("r/")));
+    let (code, out) = publish(dir.path(), &["--target", &server.url("r")], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("403"), "{out}");
+    assert!(
+        !out.contains("<html") && !out.contains("xxxxxxxxxx") && !out.contains("<!DOCTYPE"),
+        "{out}"
+    );
+    let lines_mentioning = out.lines().filter(|l| l.contains("403")).count();
+    assert_eq!(lines_mentioning, 1, "{out}");
+}

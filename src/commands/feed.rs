@@ -10,6 +10,7 @@ pub fn run(loaded: &Loaded, args: &FeedArgs, reporter: &Reporter) -> Result<(), 
         packages_dir: args.out_dir.clone(),
         out: args.out.clone(),
         merge: args.merge.clone(),
+        default_urls: None,
     };
     write_and_report(loaded, &request, reporter)
 }

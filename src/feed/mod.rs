@@ -31,6 +31,9 @@ pub struct FeedRequest {
     pub out: Option<PathBuf>,
     /// An existing feed to merge this project's entries into.
     pub merge: Option<PathBuf>,
+    /// The feed's URL and package-url template when `[feed]` sets none
+    /// (`publish` derives them from its target).
+    pub default_urls: Option<(String, String)>,
 }
 
 /// What was written.
@@ -79,15 +82,10 @@ pub fn feed_path(loaded: &Loaded, request: &FeedRequest) -> PathBuf {
 }
 
 /// Expands `{name}`, `{version}`, `{file}`, `{sha256}` of a package-url template.
-pub fn expand_package_url(template: &Project, app: &Project, package: &PackageFacts) -> String {
+pub fn expand_package_url(template: &str, app: &Project, package: &PackageFacts) -> String {
     let a = app.app();
-    let t = template
-        .manifest
-        .feed
-        .as_ref()
-        .and_then(|f| f.package_url.as_deref())
-        .unwrap_or_default();
-    t.replace("{name}", &a.name)
+    template
+        .replace("{name}", &a.name)
         .replace("{version}", &a.version)
         .replace("{file}", &package.file_name)
         .replace("{sha256}", &package.sha256)
@@ -98,7 +96,11 @@ pub fn expand_package_url(template: &Project, app: &Project, package: &PackageFa
 pub fn write(loaded: &Loaded, request: &FeedRequest, timestamp: i64) -> Result<FeedReport, Error> {
     let path = feed_path(loaded, request);
     let root = &loaded.root;
-    let feed = root.manifest.feed.clone().unwrap_or_default();
+    let mut feed = root.manifest.feed.clone().unwrap_or_default();
+    if let Some((url, package_url)) = &request.default_urls {
+        feed.url.get_or_insert_with(|| url.clone());
+        feed.package_url.get_or_insert_with(|| package_url.clone());
+    }
     let missing = |key: &str, example: &str| -> Error {
         root.error_at(
             &KeyPath::root().key("feed"),
@@ -132,7 +134,11 @@ pub fn write(loaded: &Loaded, request: &FeedRequest, timestamp: i64) -> Result<F
         let installer_url = if request.local {
             file_url::file_url(&package.path)
         } else {
-            expand_package_url(root, app, &package)
+            expand_package_url(
+                feed.package_url.as_deref().unwrap_or_default(),
+                app,
+                &package,
+            )
         };
         apps.push(document::AppEntry {
             project: app,
@@ -162,7 +168,9 @@ pub fn write(loaded: &Loaded, request: &FeedRequest, timestamp: i64) -> Result<F
                 path: existing_path.clone(),
                 message,
             };
-            let text = std::fs::read_to_string(existing_path)
+            let file = std::fs::File::open(existing_path)
+                .map_err(|e| merge_error(format!("cannot read it: {e}")))?;
+            let text = crate::xml_limits::read_text(file)
                 .map_err(|e| merge_error(format!("cannot read it: {e}")))?;
             let mut existing = Document::parse(&text)
                 .map_err(|e| merge_error(format!("not well-formed XML: {e}")))?;

@@ -148,6 +148,14 @@ pub fn select(
                 .with_help("the path is relative to iiswsgi.toml")
                 .into());
         };
+        if !map.allow_outside_project {
+            outside_check(project, &source, &map.src, &at.key("map").index(i))?;
+        } else if !canonical(&source)?.starts_with(canonical(&project.boundary)?) {
+            selection.warnings.push(format!(
+                "[[files.map]] src `{}` is outside the project (allow-outside-project = true)",
+                map.src.display()
+            ));
+        }
         selection.files.push(SelectedFile {
             source,
             display: map.src.to_string_lossy().replace('\\', "/"),
@@ -157,6 +165,58 @@ pub fn select(
         });
     }
     Ok(selection)
+}
+
+/// Refuses a mapped source that is, or resolves (through `..` or links) to,
+/// a file outside the project's boundary.
+fn outside_check(
+    project: &Project,
+    source: &Path,
+    written: &Path,
+    at: &KeyPath,
+) -> Result<(), Error> {
+    let boundary = canonical(&project.boundary)?;
+    let real = canonical(source)?;
+    if real.starts_with(&boundary) {
+        return Ok(());
+    }
+    let lexical =
+        lexically_normal(&std::path::absolute(source).unwrap_or_else(|_| source.to_path_buf()));
+    let via_link = if lexical.starts_with(lexically_normal(&project.boundary)) {
+        " (through a symbolic link)"
+    } else {
+        ""
+    };
+    Err(project
+        .error_at(
+            &at.key("src"),
+            format!(
+                "mapped file `{}` is outside the project{via_link}: {}",
+                written.display(),
+                real.display()
+            ),
+        )
+        .with_help(format!(
+            "copy the file into {} or add `allow-outside-project = true` to this [[files.map]] if packaging it is intended",
+            boundary.display()
+        ))
+        .into())
+}
+
+/// `a/b/../c` → `a/c`, without asking the file system.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Lists the tree and matches every path against the globs, recording the

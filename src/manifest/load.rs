@@ -22,6 +22,9 @@ pub struct Project {
     /// Its text, for pointing at problems found later.
     pub source: Arc<str>,
     pub manifest: Manifest,
+    /// The folder `[[files.map]]` sources must stay inside (unless a map
+    /// opts out): this project's, or the workspace root's for a member.
+    pub boundary: PathBuf,
 }
 
 impl Project {
@@ -86,12 +89,19 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
                 .with_help("check the path given to --manifest-path")
         })?
         .into();
+    from_text(path, text)
+}
+
+/// Parses and validates manifest text as if read from `path` (the fuzz
+/// target's way in: no file is read).
+pub fn from_text(path: &Path, text: Arc<str>) -> Result<Project, ConfigError> {
     let manifest = parse(path, &text)?;
     let root = std::path::absolute(path)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     let mut project = Project {
+        boundary: root.clone(),
         root,
         manifest_path: path.to_path_buf(),
         source: text,

@@ -123,6 +123,11 @@ pub struct FileMap {
     pub src: PathBuf,
     /// Destination, relative to the app folder, with `/` separators.
     pub dest: String,
+    /// Allow a source outside the project folder (the workspace root for a
+    /// member). Off by default: a manifest changed in a pull request must
+    /// not be able to package a CI machine's files, such as its credentials.
+    #[serde(default)]
+    pub allow_outside_project: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -91,7 +91,10 @@ pub fn load_all(path: &Path) -> Result<Loaded, ConfigError> {
                     Ok(folders) => {
                         for folder in folders {
                             match load(&path_to_member(path, &root.root, &folder)) {
-                                Ok(member) => apps.push(member),
+                                Ok(mut member) => {
+                                    member.boundary = root.root.clone();
+                                    apps.push(member)
+                                }
                                 Err(e) => errors.push(e),
                             }
                         }

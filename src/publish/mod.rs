@@ -11,6 +11,7 @@
 //! unless `--force`. The feed changes with every release and is replaced.
 
 pub mod redact;
+pub mod server_reply;
 pub mod target;
 
 use std::path::PathBuf;
@@ -111,6 +112,9 @@ pub fn run(
         .build()
         .map_err(|e| fail(e.to_string()))?;
     runtime.block_on(async {
+        target::create_collections(&target_url)
+            .await
+            .map_err(&fail)?;
         let (artifacts, feed): (Vec<&Item>, Vec<&Item>) =
             items.iter().partition(|i| i.kind != Kind::Feed);
         let mut settled = |item: &Item, action| {
@@ -176,16 +180,20 @@ fn plan(
         });
         Ok(())
     };
-    let Some(feed) = loaded.feed().filter(|f| f.url.is_some()) else {
-        for app in &loaded.apps {
-            let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
-            let dir = crate::package::out_dir(app, request.packages_dir.as_deref());
-            let facts = crate::feed::package_facts::read(&dir, &file)?;
-            add_package(file, &facts)?;
-        }
-        return Ok(items);
+    // Without [feed] url the feed goes to the target's root as
+    // <feed name>.webpi.xml, the packages beside it, at URLs derived from
+    // the target; never silently no feed at all.
+    let configured = loaded.feed().and_then(|f| f.url.clone());
+    let default_urls = match configured {
+        Some(_) => None,
+        None => Some(default_feed_urls(loaded, target_url)?),
     };
-    let feed_url = feed.url.clone().unwrap_or_default();
+    let feed_url = configured.unwrap_or_else(|| {
+        default_urls
+            .as_ref()
+            .map(|(u, _)| u.clone())
+            .unwrap_or_default()
+    });
     let base = &feed_url[..feed_url.rfind('/').map_or(0, |i| i + 1)];
     let feed_at = KeyPath::root().key("feed");
     if let Some(http) = target_url
@@ -212,6 +220,7 @@ fn plan(
             local: false,
             packages_dir: request.packages_dir.clone(),
             merge: request.merge.clone(),
+            default_urls,
             ..FeedRequest::default()
         },
         timestamp,
@@ -247,15 +256,45 @@ fn plan(
     Ok(items)
 }
 
+/// The feed URL and package-url template for a target when `[feed] url`
+/// is not set: the target's own URL for HTTP(S) and folders; S3 and Azure
+/// targets have no URL publish can know the public one from.
+fn default_feed_urls(loaded: &Loaded, target_url: &str) -> Result<(String, String), Error> {
+    let name = crate::feed::feed_name(loaded);
+    let base = match target_url.split_once("://") {
+        Some(("http" | "https", _)) => format!("{}/", target_url.trim_end_matches('/')),
+        Some(("file", path)) => {
+            let url = crate::feed::file_url::file_url(std::path::Path::new(path));
+            format!("{}/", url.trim_end_matches('/'))
+        }
+        _ => {
+            return Err(loaded
+                .root
+                .error_at(&KeyPath::root(), "[feed] url is not set, and the feed's public URL cannot be derived from this target")
+                .with_help(format!(
+                    "set [feed] url = \"https://<where {target_url} is served>/{name}.webpi.xml\" and package-url = \"https://<...>/{{file}}\""
+                ))
+                .into());
+        }
+    };
+    Ok((format!("{base}{name}.webpi.xml"), format!("{base}{{file}}")))
+}
+
 async fn read(target: &target::Target, key: &str) -> Result<Option<Bytes>, String> {
     match target.store.get(&target.path(key)).await {
-        Ok(got) => got
-            .bytes()
-            .await
-            .map(Some)
-            .map_err(|e| format!("reading {}: {e}", target.describe(key))),
+        Ok(got) => got.bytes().await.map(Some).map_err(|e| {
+            format!(
+                "reading {}: {}",
+                target.describe(key),
+                server_reply::one_line(&e.to_string())
+            )
+        }),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(format!("checking {}: {e}", target.describe(key))),
+        Err(e) => Err(format!(
+            "checking {}: {}",
+            target.describe(key),
+            server_reply::one_line(&e.to_string())
+        )),
     }
 }
 
@@ -268,7 +307,13 @@ async fn put(target: &target::Target, item: &Item) -> Result<(), String> {
         )
         .await
         .map(|_| ())
-        .map_err(|e| format!("uploading {}: {e}", target.describe(&item.key)))
+        .map_err(|e| {
+            format!(
+                "uploading {}: {}",
+                target.describe(&item.key),
+                server_reply::one_line(&e.to_string())
+            )
+        })
 }
 
 /// Puts a package or checksum unless the same bytes are there already.
@@ -280,7 +325,13 @@ async fn put_once(
     let existing = match target.store.head(&target.path(&item.key)).await {
         Ok(meta) => Some(meta),
         Err(object_store::Error::NotFound { .. }) => None,
-        Err(e) => return Err(format!("checking {}: {e}", target.describe(&item.key))),
+        Err(e) => {
+            return Err(format!(
+                "checking {}: {}",
+                target.describe(&item.key),
+                server_reply::one_line(&e.to_string())
+            ));
+        }
     };
     if let Some(meta) = existing {
         let same = meta.size == item.bytes.len() as u64

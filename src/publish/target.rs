@@ -123,6 +123,51 @@ pub fn open(target: &str) -> Result<Target, String> {
     }
 }
 
+/// WebDAV: makes the target's folder and each folder above it (MKCOL, top
+/// down), as nginx dav, Apache mod_dav, Artifactory and Nexus expect of a
+/// client: a PUT into a folder that does not exist is a 409 there.
+/// `405 Method Not Allowed` means the folder exists; a server that knows no
+/// MKCOL (404, 501) is left to answer the PUT. Refused credentials end it.
+pub async fn create_collections(target: &str) -> Result<(), String> {
+    let Some((scheme @ ("http" | "https"), rest)) = target.split_once("://") else {
+        return Ok(());
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mkcol = reqwest::Method::from_bytes(b"MKCOL").expect("a valid method name");
+    let mut url = format!("{scheme}://{host}/");
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        url.push_str(segment);
+        url.push('/');
+        let mut request = client.request(mkcol.clone(), &url);
+        if let Some(header) = http_authorization() {
+            request = request.header(reqwest::header::AUTHORIZATION, header);
+        }
+        let response = request.send().await.map_err(|e| {
+            format!(
+                "MKCOL {url}: {}",
+                super::server_reply::one_line(&e.to_string())
+            )
+        })?;
+        let status = response.status();
+        match status.as_u16() {
+            401 | 403 | 407 => {
+                let first = super::server_reply::first_text_line(response).await;
+                return Err(format!(
+                    "MKCOL {url}: the server refused to create the folder: {status}{first}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The `Authorization` header for HTTP targets, from the environment,
 /// marked sensitive so that it is never logged.
 fn http_authorization() -> Option<reqwest::header::HeaderValue> {

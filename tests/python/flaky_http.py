@@ -6,6 +6,7 @@ folders as needed), GET/HEAD serve it, MKCOL makes a folder. Faults:
     --drop-put SUFFIX   for PUTs of paths ending in SUFFIX: read half the
                         body, then close the connection (every time)
     --token T           require "Authorization: Bearer T", else 401
+    --refuse-put STATUS answer every PUT with STATUS and a whole HTML page
     --log FILE          append "METHOD PATH STATUS" per request to FILE
 
 Prints "ready PORT" once listening; logs "METHOD PATH STATUS" to stderr.
@@ -22,6 +23,7 @@ p.add_argument("--fail-first", type=int, default=0)
 p.add_argument("--fail-first-get", type=int, default=0)
 p.add_argument("--drop-put", default=None)
 p.add_argument("--token", default=None)
+p.add_argument("--refuse-put", type=int, default=None)
 p.add_argument("--log", default=None)
 args = p.parse_args()
 state = {"puts": 0, "gets": 0}
@@ -77,6 +79,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if args.refuse_put:
+            self.rfile.read(length)
+            page = b"<!DOCTYPE html>\n<html><head><title>Refused</title></head>\n<body><h1>Refused</h1>\n<p>" + b"x" * 2000 + b"</p></body></html>\n"
+            return self.reply(args.refuse_put, page, [("Content-Type", "text/html")])
         data = self.rfile.read(length)
         target = self.path_on_disk()
         os.makedirs(os.path.dirname(target), exist_ok=True)
