@@ -696,3 +696,107 @@ fn a_refusal_is_one_line_with_the_status_and_no_html() {
     let lines_mentioning = out.lines().filter(|l| l.contains("403")).count();
     assert_eq!(lines_mentioning, 1, "{out}");
 }
+
+/// A built project whose package is `mb` MiB of incompressible bytes.
+fn large_project(manifest: &str, mb: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("iiswsgi.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("app.py"), "application = None\n").unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let data: Vec<u8> = (0..mb << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(dir.path().join("blob.bin"), data).unwrap();
+    let toml = manifest.replace("include = [\"*.py\"]", "include = [\"*.py\", \"blob.bin\"]");
+    std::fs::write(dir.path().join("iiswsgi.toml"), toml).unwrap();
+    iiswsgi(dir.path(), &["build"]).assert().success();
+    dir
+}
+
+#[test]
+fn large_packages_stream_to_s3_in_parts_and_to_http_in_one_streamed_put() {
+    let Some(moto) = common::venv_tool("moto_server") else {
+        return;
+    };
+    let Some(python) = common::venv_python() else {
+        return;
+    };
+    let port = common::free_port();
+    let mut cmd = Process::new(moto);
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let server = common::start_server(cmd, port, tempfile::tempdir().unwrap());
+    let client = reqwest::blocking::Client::new();
+    assert!(
+        client
+            .put(server.url("bucket"))
+            .send()
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let dir = large_project(&manifest("https://downloads.example.org/releases/"), 20);
+    let zip = dir.path().join("dist/Shop-1.2.msdeploy.zip");
+    let size = std::fs::metadata(&zip).unwrap().len();
+    assert!(size > 16 << 20, "above the streaming threshold: {size}");
+    let endpoint = server.url("");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT", endpoint.trim_end_matches('/')),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
+    assert_eq!(code, 0, "{out}");
+    let dump = tempfile::tempdir().unwrap();
+    let listing = common::run_ok(
+        Process::new(&python)
+            .arg(common::repo("tests/python/s3_objects.py"))
+            .arg(endpoint.trim_end_matches('/'))
+            .arg("bucket")
+            .arg(dump.path())
+            .arg("etags"),
+    );
+    // 20+ MiB in 8 MiB parts: a three-part multipart upload.
+    let etag = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("releases/Shop/Shop-1.2.msdeploy.zip "))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(etag.ends_with("-3"), "multipart ETag expected, got {etag}");
+    assert!(
+        std::fs::read(dump.path().join("releases/Shop/Shop-1.2.msdeploy.zip")).unwrap()
+            == std::fs::read(&zip).unwrap()
+    );
+    // Re-run: compared by streaming the object back, nothing uploaded.
+    let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 unchanged"), "{out}");
+
+    // HTTP: one PUT streamed from the file, retried from the start after a 503.
+    let Some((http, log)) = flaky(&["--fail-first", "1"]) else {
+        return;
+    };
+    let dir = large_project(&manifest(&http.url("r/")), 20);
+    let (code, out) = publish(dir.path(), &["--target", &http.url("r")], &[]);
+    assert_eq!(code, 0, "{out}");
+    let puts: Vec<String> = requests(&log)
+        .into_iter()
+        .filter(|l| l.starts_with("PUT /r/Shop/Shop-1.2.msdeploy.zip "))
+        .collect();
+    assert_eq!(
+        puts,
+        [
+            "PUT /r/Shop/Shop-1.2.msdeploy.zip 503",
+            "PUT /r/Shop/Shop-1.2.msdeploy.zip 201"
+        ]
+    );
+    assert!(
+        std::fs::read(http.dir.path().join("r/Shop/Shop-1.2.msdeploy.zip")).unwrap()
+            == std::fs::read(dir.path().join("dist/Shop-1.2.msdeploy.zip")).unwrap()
+    );
+}

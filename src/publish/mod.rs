@@ -12,6 +12,7 @@
 
 pub mod redact;
 pub mod server_reply;
+pub mod stream;
 pub mod target;
 
 use std::path::PathBuf;
@@ -59,22 +60,41 @@ enum Kind {
     Feed,
 }
 
+/// What an object's bytes are: small ones in memory, packages in their file
+/// (read as they are sent, never whole, see `stream.rs`).
+#[derive(Debug, Clone)]
+enum Body {
+    Memory(Bytes),
+    File { path: PathBuf, size: u64 },
+}
+
+impl Body {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Memory(b) => b.len() as u64,
+            Body::File { size, .. } => *size,
+        }
+    }
+}
+
 /// One object to put.
 #[derive(Debug, Clone)]
 struct Item {
     key: String,
-    bytes: Bytes,
+    body: Body,
     sha256: String,
     kind: Kind,
 }
 
 /// Publishes every app's package and checksum, verifies them, then the feed.
 /// `on_object` hears about each object as soon as it is settled.
+/// `progress` gives the bar for one upload (hidden when nobody watches).
 pub fn run(
     loaded: &Loaded,
     request: &PublishRequest,
     timestamp: i64,
     on_object: &mut dyn FnMut(&ObjectReport),
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
 ) -> Result<Vec<ObjectReport>, Error> {
     let root = &loaded.root;
     let target_url = match (&request.target, &root.manifest.publish) {
@@ -93,7 +113,7 @@ pub fn run(
         for item in &items {
             let report = ObjectReport {
                 location: format!("{}/{}", target_url.trim_end_matches('/'), item.key),
-                size: item.bytes.len() as u64,
+                size: item.body.len(),
                 sha256: item.sha256.clone(),
                 action: "would upload",
             };
@@ -120,7 +140,7 @@ pub fn run(
         let mut settled = |item: &Item, action| {
             let report = ObjectReport {
                 location: target.describe(&item.key),
-                size: item.bytes.len() as u64,
+                size: item.body.len(),
                 sha256: item.sha256.clone(),
                 action,
             };
@@ -128,10 +148,10 @@ pub fn run(
             reports.push(report);
         };
         for item in &artifacts {
-            let action = put_once(&target, item, request.force)
-                .await
-                .map_err(&fail)?;
-            settled(item, action);
+            let bar = progress(&item.key);
+            let action = put_once(&target, item, request.force, &bar).await;
+            bar.finish_and_clear();
+            settled(item, action.map_err(&fail)?);
         }
         // What the server serves now must be what we built, before a feed
         // points at it.
@@ -159,23 +179,28 @@ fn plan(
     let root = &loaded.root;
     let mut items = Vec::new();
     let mut add_package = |key: String, facts: &PackageFacts| -> Result<(), Error> {
-        let bytes = std::fs::read(&facts.path).map_err(|source| Error::Io {
-            path: facts.path.clone(),
-            source,
-        })?;
+        let size = std::fs::metadata(&facts.path)
+            .map_err(|source| Error::Io {
+                path: facts.path.clone(),
+                source,
+            })?
+            .len();
         let sums = format!("{}  {}\n", facts.sha256, facts.file_name);
         // The package first, then its checksum.
         let checksum_key = format!("{key}.sha256");
         items.push(Item {
             key,
-            bytes: Bytes::from(bytes),
+            body: Body::File {
+                path: facts.path.clone(),
+                size,
+            },
             sha256: facts.sha256.clone(),
             kind: Kind::Package,
         });
         items.push(Item {
             key: checksum_key,
             sha256: hex(&Sha256::digest(sums.as_bytes())),
-            bytes: Bytes::from(sums),
+            body: Body::Memory(Bytes::from(sums)),
             kind: Kind::Checksum,
         });
         Ok(())
@@ -250,7 +275,7 @@ fn plan(
     items.push(Item {
         key: feed_url[base.len()..].to_string(),
         sha256: hex(&Sha256::digest(report.xml.as_bytes())),
-        bytes: Bytes::from(report.xml),
+        body: Body::Memory(Bytes::from(report.xml)),
         kind: Kind::Feed,
     });
     Ok(items)
@@ -298,13 +323,23 @@ async fn read(target: &target::Target, key: &str) -> Result<Option<Bytes>, Strin
     }
 }
 
-async fn put(target: &target::Target, item: &Item) -> Result<(), String> {
+async fn put(
+    target: &target::Target,
+    item: &Item,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    let payload = match &item.body {
+        Body::Memory(bytes) => bytes.clone(),
+        Body::File { path, size } if *size > stream::STREAM_THRESHOLD => {
+            return stream::put_file(target, &item.key, path, *size, bar).await;
+        }
+        Body::File { path, .. } => {
+            Bytes::from(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+    };
     target
         .store
-        .put(
-            &target.path(&item.key),
-            PutPayload::from(item.bytes.clone()),
-        )
+        .put(&target.path(&item.key), PutPayload::from(payload))
         .await
         .map(|_| ())
         .map_err(|e| {
@@ -321,6 +356,7 @@ async fn put_once(
     target: &target::Target,
     item: &Item,
     force: bool,
+    bar: &indicatif::ProgressBar,
 ) -> Result<&'static str, String> {
     let existing = match target.store.head(&target.path(&item.key)).await {
         Ok(meta) => Some(meta),
@@ -334,11 +370,10 @@ async fn put_once(
         }
     };
     if let Some(meta) = existing {
-        let same = meta.size == item.bytes.len() as u64
-            && match read(target, &item.key).await? {
-                Some(bytes) => hex(&Sha256::digest(&bytes)) == item.sha256,
-                None => false,
-            };
+        let same = meta.size == item.body.len()
+            && stream::served_digest(target, &item.key)
+                .await?
+                .is_some_and(|(_, sha256)| sha256 == item.sha256);
         if same {
             return Ok("skipped");
         }
@@ -348,40 +383,40 @@ async fn put_once(
                 target.describe(&item.key)
             ));
         }
-        put(target, item).await?;
+        put(target, item, bar).await?;
         return Ok("replaced");
     }
-    put(target, item).await?;
+    put(target, item, bar).await?;
     Ok("uploaded")
 }
 
 /// Puts the feed unless it is unchanged.
 async fn put_feed(target: &target::Target, item: &Item) -> Result<&'static str, String> {
-    if read(target, &item.key)
-        .await?
-        .is_some_and(|b| b == item.bytes)
-    {
+    let Body::Memory(bytes) = &item.body else {
+        unreachable!("the feed is made in memory")
+    };
+    if read(target, &item.key).await?.is_some_and(|b| b == *bytes) {
         return Ok("skipped");
     }
-    put(target, item).await?;
+    put(target, item, &indicatif::ProgressBar::hidden()).await?;
     Ok("uploaded")
 }
 
-/// Reads a package back and checks its size and SHA-256.
+/// Reads a package back as it streams in and checks its size and SHA-256.
 async fn verify(target: &target::Target, item: &Item) -> Result<(), String> {
-    let served = read(target, &item.key).await?.ok_or_else(|| {
-        format!(
-            "{} is missing right after upload",
-            target.describe(&item.key)
-        )
-    })?;
-    let sha256 = hex(&Sha256::digest(&served));
-    if served.len() != item.bytes.len() || sha256 != item.sha256 {
+    let (size, sha256) = stream::served_digest(target, &item.key)
+        .await?
+        .ok_or_else(|| {
+            format!(
+                "{} is missing right after upload",
+                target.describe(&item.key)
+            )
+        })?;
+    if size != item.body.len() || sha256 != item.sha256 {
         return Err(format!(
-            "{} does not verify: the server has {} bytes with SHA-256 {sha256}, not {} bytes with {}; the feed was not published",
+            "{} does not verify: the server has {size} bytes with SHA-256 {sha256}, not {} bytes with {}; the feed was not published",
             target.describe(&item.key),
-            served.len(),
-            item.bytes.len(),
+            item.body.len(),
             item.sha256
         ));
     }

@@ -22,6 +22,9 @@ pub struct Target {
     pub prefix: String,
     /// The target as shown in messages (no secrets: they are never in it).
     pub display: String,
+    /// For http(s) targets, the base URL (large packages are streamed
+    /// there with a PUT of their own, see `stream.rs`).
+    pub http_base: Option<String>,
 }
 
 impl Target {
@@ -70,6 +73,8 @@ pub fn open(target: &str) -> Result<Target, String> {
         store,
         prefix,
         display: target.to_string(),
+        http_base: matches!(scheme, "http" | "https")
+            .then(|| target.trim_end_matches('/').to_string()),
     };
     let split = |rest: &str| -> (String, String) {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -170,7 +175,7 @@ pub async fn create_collections(target: &str) -> Result<(), String> {
 
 /// The `Authorization` header for HTTP targets, from the environment,
 /// marked sensitive so that it is never logged.
-fn http_authorization() -> Option<reqwest::header::HeaderValue> {
+pub fn http_authorization() -> Option<reqwest::header::HeaderValue> {
     use base64::Engine as _;
     let value = if let Ok(token) = std::env::var("IISWSGI_HTTP_TOKEN") {
         format!("Bearer {token}")
