@@ -4,6 +4,16 @@
 
 use std::path::PathBuf;
 
+/// `install`'s options (see `crate::install`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InstallArgs {
+    pub app_dir: Option<PathBuf>,
+    pub iis_app: Option<String>,
+    pub dry_run: bool,
+    pub no_iis: bool,
+    pub python: Option<String>,
+}
+
 /// FastCGI-to-WSGI gateway for IIS and Unix FastCGI hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Args {
@@ -14,6 +24,7 @@ pub struct Args {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Serve(Args),
+    Install(InstallArgs),
     Version,
     Help,
 }
@@ -22,6 +33,8 @@ pub const HELP: &str = "\
 iiswsgi-gateway: serve a Python WSGI app over FastCGI (IIS, Apache mod_fcgid, nginx)
 
 Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR]
+       iiswsgi-gateway install [--iis-app SITE/APP] [--app-dir DIR] [--python PY]
+                               [--dry-run] [--no-iis]
 
 Started by IIS's FastCGI module (a named pipe on standard input) or by a Unix
 FastCGI host (a listening socket on standard input), it needs no arguments.
@@ -34,6 +47,13 @@ Options:
   -V, --version   print the version
   -h, --help      print this help
 
+install (run by Web Deploy's runCommand after it copied the app) replaces
+%APPL_PHYSICAL_PATH% in web.config, makes .venv from the bundled wheelhouse
+offline, registers the FastCGI application with IIS (appcmd) and grants the
+app pool read access (icacls), then writes iis_install.stamp. --dry-run
+prints every command and changes nothing; --no-iis (the default off
+Windows) prints the IIS commands instead of running them.
+
 Settings come from web.config <appSettings> and the environment, with
 wfastcgi's names: WSGI_HANDLER, PYTHONPATH, WSGI_LOG, WSGI_RESTART_FILE_REGEX;
 and IISWSGI_VENV, IISWSGI_SHOW_TRACEBACK.
@@ -42,7 +62,11 @@ and IISWSGI_VENV, IISWSGI_SHOW_TRACEBACK.
 /// Parses the arguments after the program name. Kept by hand: the gateway
 /// takes three options and should start in a millisecond.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
+    if it.peek().map(String::as_str) == Some("install") {
+        it.next();
+        return parse_install(it).map(Command::Install);
+    }
     let mut out = Args {
         bind: None,
         app_dir: std::env::var_os("IISWSGI_APP_DIR").map(PathBuf::from),
@@ -67,6 +91,34 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     Ok(Command::Serve(out))
+}
+
+fn parse_install(mut it: impl Iterator<Item = String>) -> Result<InstallArgs, String> {
+    let mut out = InstallArgs {
+        no_iis: !cfg!(windows),
+        ..InstallArgs::default()
+    };
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--app-dir" => out.app_dir = Some(PathBuf::from(value("--app-dir")?)),
+            "--iis-app" => out.iis_app = Some(value("--iis-app")?),
+            "--python" => out.python = Some(value("--python")?),
+            "--dry-run" => out.dry_run = true,
+            "--no-iis" => out.no_iis = true,
+            other => return Err(format!("install: unknown argument {other:?}; see --help")),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 //! error page) → `python` (the interpreter, `wsgi.input`, the response
 //! writer) → `serve` (the loop that ties them and survives failures).
 //! `settings` and `web_config` read wfastcgi's app settings; `restart`
-//! and `shutdown` react to changed files and to the host.
+//! and `shutdown` react to changed files and to the host. `install` is the
+//! other subcommand: what Web Deploy runs to make the copied app a site.
 
 pub mod cli;
 pub mod fastcgi;
+pub mod install;
 pub mod log;
 pub mod python;
 pub mod restart;

@@ -10,6 +10,23 @@ use iiswsgi_gateway::transport::Listener;
 fn main() {
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(Command::Serve(args)) => args,
+        Ok(Command::Install(args)) => {
+            let options = iiswsgi_gateway::install::Options {
+                app_dir: args.app_dir,
+                iis_app: args.iis_app,
+                dry_run: args.dry_run,
+                iis: !args.no_iis,
+                python: args.python,
+            };
+            match iiswsgi_gateway::install::install(&options) {
+                Ok(_) => return,
+                Err(failure) => {
+                    // Standard output: what Web Deploy shows of a runCommand.
+                    println!("{failure}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Ok(Command::Version) => {
             println!("iiswsgi-gateway {}", env!("CARGO_PKG_VERSION"));
             return;

@@ -1,0 +1,378 @@
+//! `iiswsgi-gateway install`: what Web Deploy's runCommand runs after it
+//! copied the app, so that the package ends as a working site (iiswsgi
+//! 0.3's iiswsgi_install.exe; wfastcgi-enable and appcmd by hand for
+//! wfastcgi users). Each step is logged to standard output (Web Deploy
+//! shows it) and to iis_install.log in the app folder; any failure exits
+//! non-zero naming the step and the fix. Every step is safe to run again.
+//!
+//! 1. web.config: `%APPL_PHYSICAL_PATH%` left by the templates becomes the
+//!    app's real folder (IIS does not expand it there).
+//! 2. Python: a virtual environment made with the server's Python
+//!    (IISWSGI_PYTHON), the bundled wheels installed offline (`--no-index`).
+//!    It is built beside the current one and swapped in only when complete,
+//!    so a broken wheelhouse leaves the previous environment serving.
+//! 3. IIS (Windows): the FastCGI application registered in
+//!    applicationHost.config (web.config cannot), the handlers section
+//!    unlocked for the app, read access for the app pool's identity.
+//! 4. iis_install.stamp, last, says what was done.
+
+pub mod command;
+mod python_env;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use command::{Cmd, FastCgiApp, PythonSpec};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The app folder (default: the folder above this exe's `bin\`).
+    pub app_dir: Option<PathBuf>,
+    /// The IIS application, `Site/App` (Web Deploy's chosen path).
+    pub iis_app: Option<String>,
+    /// Print the commands, run nothing, change nothing.
+    pub dry_run: bool,
+    /// Register with IIS (default on Windows). Off: print those commands.
+    pub iis: bool,
+    /// Overrides IISWSGI_PYTHON from web.config.
+    pub python: Option<String>,
+}
+
+/// A failed step: which one, what happened, how to fix it.
+#[derive(Debug)]
+pub struct Failure {
+    pub step: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "install step \"{}\" failed: {}\n  fix: {}",
+            self.step, self.message, self.fix
+        )
+    }
+}
+
+fn fail(step: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Failure {
+    Failure {
+        step,
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Where every line goes: standard output and the app's iis_install.log.
+pub struct Journal {
+    log: Option<std::fs::File>,
+    pub lines: Vec<String>,
+}
+
+impl Journal {
+    fn new(app_dir: &Path, dry_run: bool) -> Self {
+        let log = (!dry_run)
+            .then(|| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(app_dir.join("iis_install.log"))
+                    .ok()
+            })
+            .flatten();
+        Journal {
+            log,
+            lines: Vec::new(),
+        }
+    }
+
+    pub fn say(&mut self, line: impl Into<String>) {
+        let line = line.into();
+        println!("{line}");
+        if let Some(f) = self.log.as_mut() {
+            let _ = writeln!(
+                f,
+                "{} {line}",
+                crate::log::utc_timestamp(std::time::SystemTime::now())
+            );
+        }
+        self.lines.push(line);
+    }
+}
+
+/// Runs a command, logging it and what it printed; `Ok(stdout)`.
+fn run(cmd: &Cmd, journal: &mut Journal, dry_run: bool) -> Result<String, String> {
+    journal.say(format!("  $ {cmd}"));
+    if dry_run {
+        return Ok(String::new());
+    }
+    let out = std::process::Command::new(&cmd.program)
+        .args(&cmd.args)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", cmd.program.display()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        journal.say(format!("    {l}"));
+    }
+    if !out.status.success() && !cmd.may_fail {
+        return Err(format!("`{cmd}` exited with {}", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The app folder: given, or the one above this exe's `bin\` folder.
+pub fn app_dir(given: Option<&Path>) -> Result<PathBuf, Failure> {
+    if let Some(d) = given {
+        return Ok(d.to_owned());
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| fail("locate the app", e.to_string(), "pass --app-dir"))?;
+    exe.parent()
+        .and_then(Path::parent)
+        .filter(|d| crate::web_config::find(d).is_some())
+        .map(Path::to_owned)
+        .ok_or_else(|| {
+            fail(
+                "locate the app",
+                format!("no web.config above {}", exe.display()),
+                "run the bin\\iiswsgi-gateway.exe inside the installed app, or pass --app-dir",
+            )
+        })
+}
+
+/// Runs every step; the journal of what was done.
+pub fn install(options: &Options) -> Result<Journal, Failure> {
+    let app = app_dir(options.app_dir.as_deref())?;
+    let mut journal = Journal::new(&app, options.dry_run);
+    journal.say(format!(
+        "iiswsgi-gateway {} install{} into {}",
+        env!("CARGO_PKG_VERSION"),
+        if options.dry_run {
+            " (dry run: nothing is run or changed)"
+        } else {
+            ""
+        },
+        app.display()
+    ));
+
+    journal.say("step 1/4: web.config paths");
+    let web_config = crate::web_config::find(&app).ok_or_else(|| {
+        fail(
+            "web.config paths",
+            format!("no web.config in {}", app.display()),
+            "install the whole package",
+        )
+    })?;
+    let replaced = substitute_paths(&web_config, &app, options.dry_run).map_err(|e| {
+        fail(
+            "web.config paths",
+            e,
+            "check that the app folder is writable",
+        )
+    })?;
+    journal.say(format!(
+        "  %APPL_PHYSICAL_PATH% replaced {replaced} time(s) in {}",
+        web_config.display()
+    ));
+    let settings = crate::web_config::app_settings(&web_config)
+        .map_err(|e| fail("web.config paths", e.to_string(), "fix web.config"))?;
+    let setting = |k: &str| {
+        settings
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+
+    journal.say("step 2/4: Python environment");
+    let python_text = options
+        .python
+        .clone()
+        .or_else(|| setting("IISWSGI_PYTHON"))
+        .unwrap_or_else(|| {
+            if cfg!(windows) {
+                "py -3".into()
+            } else {
+                "python3".into()
+            }
+        });
+    let python = PythonSpec::parse(&python_text).map_err(|e| {
+        fail(
+            "Python environment",
+            e,
+            "set the Python parameter (IISWSGI_PYTHON) to `py -3.12` or the path of python.exe",
+        )
+    })?;
+    let env_report = python_env::ensure(&app, &python, &mut journal, options.dry_run)?;
+    journal.say(format!("  {env_report}"));
+
+    journal.say("step 3/4: IIS registration");
+    let iis_app = options.iis_app.clone().unwrap_or_else(|| {
+        format!(
+            "Default Web Site/{}",
+            app.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )
+    });
+    let gateway_exe = app.join("bin").join("iiswsgi-gateway.exe");
+    let live = options.iis && !options.dry_run;
+    if !live {
+        journal.say(format!(
+            "  not registering with IIS ({}); the commands it runs:",
+            if options.dry_run {
+                "dry run"
+            } else {
+                "--no-iis"
+            }
+        ));
+    }
+    let appcmd = command::appcmd_path();
+    let physical = run(
+        &command::physical_path_of(&appcmd, &iis_app),
+        &mut journal,
+        !live,
+    )
+    .map_err(|e| {
+        fail(
+            "IIS registration",
+            e,
+            "is IIS installed, and does the app exist? (Web Deploy creates it)",
+        )
+    })?;
+    if live && !physical.trim().is_empty() && !same_folder(physical.trim(), &app) {
+        journal.say(format!(
+            "  note: IIS says {iis_app} is at {}, the gateway is in {}",
+            physical.trim(),
+            app.display()
+        ));
+    }
+    let pool = run(
+        &command::app_pool_of(&appcmd, &iis_app),
+        &mut journal,
+        !live,
+    )
+    .map_err(|e| fail("IIS registration", e, "check the IIS application name"))?;
+    let pool = Some(pool.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "DefaultAppPool".to_owned());
+    let admin = "run the install as an administrator (Web Deploy's runCommand does)";
+    for cmd in command::register_fastcgi(&appcmd, &FastCgiApp::new(&gateway_exe.to_string_lossy()))
+    {
+        run(&cmd, &mut journal, !live).map_err(|e| fail("IIS registration", e, admin))?;
+    }
+    run(
+        &command::unlock_handlers(&appcmd, &iis_app),
+        &mut journal,
+        !live,
+    )
+    .map_err(|e| fail("IIS registration", e, admin))?;
+    run(&command::grant_read(&app, &pool), &mut journal, !live)
+        .map_err(|e| fail("IIS registration", e, admin))?;
+
+    journal.say("step 4/4: iis_install.stamp");
+    if !options.dry_run {
+        let stamp = format!(
+            "# iiswsgi-gateway {} installed this app at {}\n# app: {}\n# IIS application: {iis_app}{}\n# Python: {python_text}\n# {env_report}\n",
+            env!("CARGO_PKG_VERSION"),
+            crate::log::utc_timestamp(std::time::SystemTime::now()),
+            app.display(),
+            if live {
+                ""
+            } else {
+                " (not registered: --no-iis)"
+            },
+        );
+        write_atomically(&app.join("iis_install.stamp"), stamp.as_bytes()).map_err(|e| {
+            fail(
+                "iis_install.stamp",
+                e.to_string(),
+                "check that the app folder is writable",
+            )
+        })?;
+    }
+    journal.say("installed");
+    Ok(journal)
+}
+
+fn same_folder(a: &str, b: &Path) -> bool {
+    let norm = |s: &str| {
+        s.replace('/', "\\")
+            .trim_end_matches('\\')
+            .to_ascii_lowercase()
+    };
+    norm(a) == norm(&b.to_string_lossy())
+}
+
+/// Replaces `%APPL_PHYSICAL_PATH%` in web.config with the app's folder;
+/// the number of replacements (0 on a second run).
+pub fn substitute_paths(web_config: &Path, app: &Path, dry_run: bool) -> Result<usize, String> {
+    let text = std::fs::read_to_string(web_config)
+        .map_err(|e| format!("{}: {e}", web_config.display()))?;
+    let count = text.matches("%APPL_PHYSICAL_PATH%").count();
+    if count == 0 || dry_run {
+        return Ok(count);
+    }
+    let folder = app
+        .to_string_lossy()
+        .trim_end_matches(['\\', '/'])
+        .to_owned();
+    let escaped = folder
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    let new = text.replace("%APPL_PHYSICAL_PATH%", &escaped);
+    crate::web_config::parse(&new).map_err(|(at, m)| {
+        format!("web.config would not parse after the substitution (byte {at}): {m}")
+    })?;
+    write_atomically(web_config, new.as_bytes())
+        .map_err(|e| format!("{}: {e}", web_config.display()))?;
+    Ok(count)
+}
+
+/// Writes beside the target, then renames: never a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_config_paths_are_substituted_once_and_still_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let wc = dir.path().join("web.config");
+        std::fs::write(
+            &wc,
+            r#"<configuration><appSettings><add key="WSGI_LOG" value="%APPL_PHYSICAL_PATH%\logs\wsgi.log"/></appSettings>
+<system.webServer><handlers><add name="x" path="*" verb="*" modules="FastCgiModule" scriptProcessor="%APPL_PHYSICAL_PATH%\bin\iiswsgi-gateway.exe" resourceType="Unspecified"/></handlers></system.webServer></configuration>"#,
+        )
+        .unwrap();
+        let app = dir.path().join("A & B");
+        assert_eq!(
+            substitute_paths(&wc, &app, true).unwrap(),
+            2,
+            "dry run counts"
+        );
+        assert_eq!(substitute_paths(&wc, &app, false).unwrap(), 2);
+        assert_eq!(
+            substitute_paths(&wc, &app, false).unwrap(),
+            0,
+            "a second run changes nothing"
+        );
+        let settings = crate::web_config::app_settings(&wc).unwrap();
+        assert_eq!(settings[0].1, format!(r"{}\logs\wsgi.log", app.display()));
+        let text = std::fs::read_to_string(&wc).unwrap();
+        assert!(text.contains(&format!(
+            r#"scriptProcessor="{}\bin\iiswsgi-gateway.exe""#,
+            app.display().to_string().replace('&', "&amp;")
+        )));
+    }
+}

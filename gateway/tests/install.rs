@@ -1,0 +1,240 @@
+//! `iiswsgi-gateway install`, the Linux build, against an unpacked package
+//! in a temp folder with a real CPython: the venv is made from the
+//! wheelhouse with the network switched off, a second run changes nothing,
+//! a broken wheelhouse fails naming the wheel and leaves the previous venv
+//! serving; then the same folder serves the app through the gateway.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const PYTHON: &str = "/usr/bin/python3";
+
+/// A package as Web Deploy leaves it: web.config with the placeholders the
+/// templates write, bin/ with the gateway, the app, and a wheelhouse of
+/// Flask's wheels for this machine (downloaded once into pip's cache).
+fn unpacked_app(venv: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path();
+    std::fs::create_dir_all(app.join("bin")).unwrap();
+    std::fs::copy(gateway_exe(), app.join("bin/iiswsgi-gateway.exe")).unwrap();
+    std::fs::write(
+        app.join("app.py"),
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return 'installed and serving'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("web.config"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <appSettings>
+    <add key="WSGI_HANDLER" value="app:app" />
+    <add key="WSGI_LOG" value="%APPL_PHYSICAL_PATH%\logs\wsgi.log" />
+    <add key="IISWSGI_PYTHON" value="{PYTHON}" />
+  </appSettings>
+  <system.webServer>
+    <handlers>
+      <add name="App-wsgi" path="*" verb="*" modules="FastCgiModule" scriptProcessor="%APPL_PHYSICAL_PATH%\bin\iiswsgi-gateway.exe" resourceType="Unspecified" requireAccess="Script" />
+    </handlers>
+  </system.webServer>
+</configuration>
+"#
+        ),
+    )
+    .unwrap();
+    let wheelhouse = app.join("wheelhouse");
+    let out = Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--dest",
+        ])
+        .arg(&wheelhouse)
+        .arg("flask==3.1.3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip download: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(wheelhouse.join("requirements.txt"), "flask==3.1.3\n").unwrap();
+    dir
+}
+
+/// Runs the install with the network off (`unshare -n`) when that is
+/// possible (root), as on a server that reaches nothing.
+fn install(app: &Path, extra: &[&str]) -> (i32, String) {
+    let mut cmd = if unshare_works() {
+        let mut c = Command::new("unshare");
+        c.args(["-n", "--"])
+            .arg(app.join("bin/iiswsgi-gateway.exe"));
+        c
+    } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "unshare -n is needed in CI (run as root)"
+        );
+        eprintln!("note: unshare -n is not available; installing with the network on");
+        Command::new(app.join("bin/iiswsgi-gateway.exe"))
+    };
+    let out = cmd
+        .arg("install")
+        .args(["--iis-app", "Default Web Site/App", "--no-iis"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn unshare_works() -> bool {
+    Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn venv_imports_flask(app: &Path) -> bool {
+    Command::new(app.join(".venv/bin/python"))
+        .args(["-c", "import flask"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_broken() {
+    let Some(venv) = test_venv() else { return };
+    let pkg = unpacked_app(&venv);
+    let app = pkg.path();
+
+    let (code, out) = install(app, &["--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("dry run"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "$ {PYTHON} -m venv {}",
+            app.join(".venv.new").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("appcmd.exe set config -section:system.webServer/fastCgi /+[fullPath="),
+        "{out}"
+    );
+    assert!(out.contains("icacls "), "{out}");
+    assert!(
+        !app.join(".venv").exists() && !app.join("iis_install.stamp").exists(),
+        "a dry run changes nothing"
+    );
+    assert!(
+        std::fs::read_to_string(app.join("web.config"))
+            .unwrap()
+            .contains("%APPL_PHYSICAL_PATH%")
+    );
+
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("replaced 2 time(s)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "virtual environment {} created from the wheelhouse",
+            app.join(".venv").display()
+        )),
+        "{out}"
+    );
+    assert!(venv_imports_flask(app));
+    let web_config = std::fs::read_to_string(app.join("web.config")).unwrap();
+    assert!(
+        web_config.contains(&format!(
+            r#"scriptProcessor="{}\bin\iiswsgi-gateway.exe""#,
+            app.display()
+        )),
+        "{web_config}"
+    );
+    let stamp = std::fs::read_to_string(app.join("iis_install.stamp")).unwrap();
+    assert!(
+        stamp.contains("IIS application: Default Web Site/App (not registered: --no-iis)"),
+        "{stamp}"
+    );
+    let log = std::fs::read_to_string(app.join("iis_install.log")).unwrap();
+    assert!(log.contains("step 2/4: Python environment"), "{log}");
+
+    // Again: nothing to do.
+    let before = std::fs::metadata(app.join(".venv/pyvenv.cfg"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("replaced 0 time(s)") && out.contains("is up to date (unchanged)"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::metadata(app.join(".venv/pyvenv.cfg"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+
+    // A broken wheel: the install fails naming it; the old venv still serves.
+    let wheel: PathBuf = std::fs::read_dir(app.join("wheelhouse"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("flask-")
+        })
+        .unwrap();
+    std::fs::write(&wheel, b"not a zip").unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 1, "{out}");
+    let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        out.contains("install step \"Python environment\" failed") && out.contains(&name),
+        "{out}"
+    );
+    assert!(
+        out.contains("the previous environment is unchanged"),
+        "{out}"
+    );
+    assert!(venv_imports_flask(app), "the previous venv still works");
+    assert!(!app.join(".venv.new").exists());
+}
+
+#[test]
+fn the_installed_folder_serves_the_app_through_the_gateway() {
+    let Some(venv) = test_venv() else { return };
+    let pkg = unpacked_app(&venv);
+    let app = pkg.path();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    // The gateway finds .venv by itself and the app folder from --app-dir
+    // (under IIS: the folder above bin\).
+    let gw = Gateway::start(app, &[]);
+    let r = gw.get("/");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "installed and serving"),
+        "{}",
+        gw.log_text()
+    );
+}
