@@ -31,6 +31,7 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod wake_on_panic;
+pub mod wheelhouse;
 pub mod xml_escape;
 pub mod xml_limits;
 pub mod xml_tree;

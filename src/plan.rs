@@ -114,6 +114,27 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     if let Some(entry) = gateway_entry(project, &folder)? {
         entries.push(entry);
     }
+    if let Some(wheelhouse) = crate::wheelhouse::resolve(project)? {
+        for path in wheelhouse.files {
+            let meta = std::fs::metadata(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            entries.push(PlanEntry {
+                name: format!("{folder}/wheelhouse/{file_name}"),
+                source: EntrySource::File {
+                    display: format!("(wheelhouse) {file_name}"),
+                    stamp: Stamp::of(&meta),
+                    path,
+                },
+                size: meta.len(),
+            });
+        }
+    }
     for (i, script) in project.manifest.sql.iter().enumerate() {
         let source = project.root.join(&script.src);
         let at = KeyPath::root().key("sql").index(i).key("src");
@@ -192,6 +213,19 @@ fn render_documents(
         let provider_options = provider_options::encode(version, "runCommand", &command, &settings);
         run_commands.push(RunCommandView {
             command,
+            settings: settings
+                .into_iter()
+                .map(|(name, value)| Setting { name, value })
+                .collect(),
+            provider_options,
+        });
+    }
+    if let Some(rc) = crate::msdeploy::install_command::run_command(project) {
+        let settings = run_command::settings(&rc);
+        let provider_options =
+            provider_options::encode(version, "runCommand", &rc.command, &settings);
+        run_commands.push(RunCommandView {
+            command: rc.command,
             settings: settings
                 .into_iter()
                 .map(|(name, value)| Setting { name, value })

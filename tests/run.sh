@@ -46,6 +46,10 @@ if [ ! -x tests/node_modules/.bin/azurite-blob ]; then
   npm install --prefix tests --no-save --no-audit --no-fund --silent azurite@3.37.0
 fi
 
+# [python] builds resolve requirements for Windows with uv and download
+# the wheels with pip (both from tests/.venv).
+export IISWSGI_UV=$PWD/tests/.venv/bin/uv IISWSGI_PIP_PYTHON=$PWD/tests/.venv/bin/python
+
 # The Python the gateway embeds, and the venv its tests serve apps from
 # (outside the checkout, which Apache's www-data may not be able to reach).
 export PYO3_PYTHON=/usr/bin/python3

@@ -24,6 +24,9 @@ pub struct Manifest {
     pub files: Files,
     /// The prebuilt FastCGI gateway executable to bundle.
     pub gateway: Option<Gateway>,
+    /// The Python the app runs on, and its requirements, bundled as wheels
+    /// and installed offline by the gateway's install step.
+    pub python: Option<Python>,
     /// Where the application lands in IIS and how web.config wires it up.
     #[serde(default)]
     pub iis: Iis,
@@ -128,6 +131,20 @@ pub struct FileMap {
     /// not be able to package a CI machine's files, such as its credentials.
     #[serde(default)]
     pub allow_outside_project: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Python {
+    /// `major.minor` of the CPython on the server, e.g. "3.12" (3.9 or later).
+    pub version: String,
+    /// A pip requirements file (or lock file exported as one), relative to
+    /// iiswsgi.toml; resolved for Windows and bundled as wheels.
+    pub requirements: Option<PathBuf>,
+    /// How the install step finds Python on the server: `py -3.12` (the
+    /// default: the py launcher with `version`) or the path of python.exe.
+    /// Installers can change it: it is the `PythonInterpreter` parameter.
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -63,6 +63,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
     }
     check_app(m, &mut problems);
     check_gateway(m, &mut problems);
+    check_python(m, &mut problems);
     check_run_commands(m, &mut problems);
     check_parameters(&m.parameters, &mut problems);
     check_relative_paths(m, &mut problems);
@@ -186,6 +187,48 @@ fn check_url(url: &str, at: KeyPath, problems: &mut Problems) {
             at,
             format!("`{url}` is not an absolute URL"),
             "write a full URL such as https://example.org/ (WebPI rejects anything else)",
+        );
+    }
+}
+
+fn check_python(m: &Manifest, problems: &mut Problems) {
+    let Some(py) = &m.python else { return };
+    let at = KeyPath::root().key("python");
+    let minor = py
+        .version
+        .strip_prefix("3.")
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|_| py.version.matches('.').count() == 1);
+    match minor {
+        None => problems.add(
+            at.key("version"),
+            format!("version {:?} is not a CPython 3 `major.minor`", py.version),
+            "write it as version = \"3.12\"",
+        ),
+        Some(m) if m < 9 => problems.add(
+            at.key("version"),
+            format!(
+                "Python {} is older than 3.9, the oldest the gateway embeds",
+                py.version
+            ),
+            "use 3.9 or later",
+        ),
+        _ => {}
+    }
+    if m.gateway.is_none() {
+        problems.add(
+            at.clone(),
+            "[python] needs a [gateway]: the gateway's install step makes the Python environment on the server",
+            "add [gateway] path = \"vendor/iiswsgi-gateway.exe\" (see examples/flask)",
+        );
+    }
+    if let Some(server) = &py.server
+        && server.trim().is_empty()
+    {
+        problems.add(
+            at.key("server"),
+            "server is empty",
+            "leave it out for the py launcher, or give the path of python.exe",
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Microsoft Web Deploy (MSDeploy) formats: the provider-options attribute,
 //! Parameters.xml, and the runCommand settings.
 
+pub mod install_command;
 pub mod nrbf;
 pub mod parameters_xml;
 pub mod provider_options;

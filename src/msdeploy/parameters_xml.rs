@@ -45,6 +45,50 @@ pub fn effective_parameters(project: &Project) -> Vec<Parameter> {
         }
     };
     out.extend(m.parameters.iter().cloned());
+    if let (Some(py), Some(_)) = (&m.python, &m.gateway) {
+        use crate::msdeploy::install_command::{self, INSTALL_PARAMETER, PYTHON_PARAMETER};
+        if !m.parameters.iter().any(|p| p.name == PYTHON_PARAMETER) {
+            out.push(Parameter {
+                name: PYTHON_PARAMETER.to_string(),
+                friendly_name: Some("Python on the server".to_string()),
+                description: Some(format!(
+                    "The Python {} the app runs on: `py -{}` (the py launcher) or the path of python.exe",
+                    py.version, py.version
+                )),
+                default: Some(install_command::server_python(py)),
+                tags: Vec::new(),
+                validation: None,
+                entries: vec![ParameterEntry {
+                    kind: EntryKind::XmlFile,
+                    scope: r"\\web\.config$".to_string(),
+                    r#match: "/configuration/appSettings/add[@key='IISWSGI_PYTHON']/@value".to_string(),
+                    tags: Vec::new(),
+                }],
+            });
+        }
+        let default_app = m.iis.application_path.clone().unwrap_or_default();
+        let literal = install_command::command(project, &default_app);
+        out.push(Parameter {
+            name: INSTALL_PARAMETER.to_string(),
+            friendly_name: None,
+            description: Some(
+                "Hidden - runs the gateway's install step for the application path chosen"
+                    .to_string(),
+            ),
+            default: Some(install_command::command(
+                project,
+                &format!("{{{iis_app_name}}}"),
+            )),
+            tags: vec!["Hidden".to_string()],
+            validation: None,
+            entries: vec![ParameterEntry {
+                kind: EntryKind::ProviderPath,
+                scope: "runCommand".to_string(),
+                r#match: format!("^{}$", regex::escape(&literal)),
+                tags: Vec::new(),
+            }],
+        });
+    }
     let user_set_acl = m.parameters.iter().any(|p| targets_provider(p, "setAcl"));
     if !user_set_acl {
         for (i, acl) in m.set_acl.iter().enumerate() {

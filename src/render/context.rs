@@ -44,6 +44,10 @@ pub fn base(project: &Project) -> Json {
     for (script, model) in array(&mut ctx, "sql").zip(&project.manifest.sql) {
         script["package_path"] = Json::String(model.package_path().unwrap_or_default().to_string());
     }
+    if let Some(py) = &project.manifest.python {
+        ctx["python"]["server_command"] =
+            Json::String(crate::msdeploy::install_command::server_python(py));
+    }
     ctx["iiswsgi"] = json!({ "version": env!("CARGO_PKG_VERSION") });
     ctx
 }

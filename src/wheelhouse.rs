@@ -1,0 +1,264 @@
+//! The offline wheelhouse: `[python] requirements` resolved for the
+//! server's Windows and CPython, downloaded as wheels, cached, bundled
+//! under `<app>/wheelhouse/` with the pinned `requirements.txt` the install
+//! step installs from (`pip --no-index`), so the server needs no internet.
+//!
+//! Resolution is uv's (`uv pip compile --python-platform`): it evaluates
+//! environment markers for Windows (`colorama; platform_system ==
+//! "Windows"`, which click needs there); pip evaluates them for the machine
+//! it runs on. The pinned list is then fetched with `pip download --no-deps
+//! --only-binary=:all: --platform … --python-version …`, binary wheels only:
+//! nothing may need a compiler on the server.
+//!
+//! The cache (`<cache>/iiswsgi/wheelhouse/<key>/`) is keyed by the
+//! requirements' bytes, the Python version and the platform; a complete
+//! entry is reused as it is, so the same requirements and cache give the
+//! same package bytes, and rebuilds work offline.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use crate::manifest::model::Arch;
+use crate::manifest::{KeyPath, Project};
+use crate::package::zip_writer::hex;
+
+/// A resolved wheelhouse: the folder, and its files in name order.
+#[derive(Debug, Clone)]
+pub struct Wheelhouse {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// pip's `--platform` and uv's `--python-platform` for a gateway arch.
+pub fn platform(arch: Arch) -> (&'static str, &'static str) {
+    match arch {
+        Arch::X64 => ("win_amd64", "x86_64-pc-windows-msvc"),
+        Arch::X86 => ("win32", "i686-pc-windows-msvc"),
+        Arch::Arm64 => ("win_arm64", "aarch64-pc-windows-msvc"),
+    }
+}
+
+/// A program from `IISWSGI_<VAR>` or PATH.
+fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// The requirement a failed resolution or download names, from its output.
+pub fn culprit(output: &str) -> Option<String> {
+    for line in output.lines() {
+        let l = line.trim();
+        // pip: "ERROR: No matching distribution found for uvloop==0.21.0"
+        if let Some(rest) = l.split("No matching distribution found for ").nth(1) {
+            return Some(rest.trim().to_string());
+        }
+        // uv: "Because uvloop==0.21.0 has no wheels with a matching platform tag ..."
+        if let Some(rest) = l
+            .strip_prefix("╰─▶ Because ")
+            .or_else(|| l.strip_prefix("Because "))
+        {
+            return rest.split_whitespace().next().map(str::to_string);
+        }
+    }
+    None
+}
+
+/// Resolves (or finds in the cache) the wheelhouse for `project`'s
+/// `[python]`; None when it has no requirements.
+pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
+    let Some(py) = &project.manifest.python else {
+        return Ok(None);
+    };
+    let Some(req_rel) = &py.requirements else {
+        return Ok(None);
+    };
+    let at = KeyPath::root().key("python");
+    let arch = project
+        .manifest
+        .gateway
+        .as_ref()
+        .map_or(Arch::X64, |g| g.arch);
+    let (pip_platform, uv_platform) = platform(arch);
+    let req_path = project.root.join(req_rel);
+    let requirements = std::fs::read(&req_path).map_err(|e| {
+        project
+            .error_at(
+                &at.key("requirements"),
+                format!("cannot read `{}`: {e}", req_rel.display()),
+            )
+            .with_help("the path is relative to iiswsgi.toml")
+    })?;
+    let mut key = Sha256::new();
+    key.update(format!(
+        "iiswsgi wheelhouse v1\n{}\n{pip_platform}\n",
+        py.version
+    ));
+    key.update(&requirements);
+    let key = hex(&key.finalize());
+    let dir = crate::gateway::download::cache_dir()
+        .join("wheelhouse")
+        .join(&key[..32]);
+    if !dir.join(".complete").is_file() {
+        fetch(
+            project,
+            &req_path,
+            &py.version,
+            pip_platform,
+            uv_platform,
+            &dir,
+        )?;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|source| crate::Error::Io {
+            path: dir.clone(),
+            source,
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n != ".complete"))
+        .collect();
+    files.sort();
+    Ok(Some(Wheelhouse { dir, files }))
+}
+
+fn fetch(
+    project: &Project,
+    requirements: &Path,
+    version: &str,
+    pip_platform: &str,
+    uv_platform: &str,
+    dir: &Path,
+) -> Result<(), crate::Error> {
+    let at = KeyPath::root().key("python").key("requirements");
+    let tool_error = |what: &str, help: &str| -> crate::Error {
+        project
+            .error_at(&at, what.to_string())
+            .with_help(help.to_string())
+            .into()
+    };
+    let uv = find_tool("IISWSGI_UV", &["uv"]).ok_or_else(|| {
+        tool_error(
+            "resolving the requirements for Windows needs uv, which is not on PATH",
+            "pip install uv (or set IISWSGI_UV); pip alone resolves environment markers for this machine, not for Windows",
+        )
+    })?;
+    let python = find_tool("IISWSGI_PIP_PYTHON", &["python3", "python"]).ok_or_else(|| {
+        tool_error(
+            "downloading wheels needs pip: no python3 on PATH",
+            "install Python 3 with pip, or set IISWSGI_PIP_PYTHON to a python with pip",
+        )
+    })?;
+    let parent = dir.parent().expect("the cache folder has a parent");
+    std::fs::create_dir_all(parent).map_err(|source| crate::Error::Io {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    let staging = tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempdir_in(parent)
+        .map_err(|source| crate::Error::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    let pinned = staging.path().join("requirements.txt");
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let out = cmd
+            .output()
+            .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    };
+    let no_wheel = |output: String, step: &str| -> crate::Error {
+        let message = match culprit(&output) {
+            Some(req) => format!(
+                "requirement `{req}` has no wheel for CPython {version} on {pip_platform} ({step})"
+            ),
+            None => format!("{step} failed:\n{}", output.trim()),
+        };
+        project
+            .error_at(&at, message)
+            .with_help("the server installs offline from binary wheels: pin a version that publishes Windows wheels, or drop the requirement")
+            .into()
+    };
+    run(Command::new(&uv)
+        .args([
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-header",
+            "--no-annotate",
+            "--python-platform",
+            uv_platform,
+            "--python-version",
+            version,
+            "-o",
+        ])
+        .arg(&pinned)
+        .arg(requirements))
+    .map_err(|o| no_wheel(o, "resolving with uv"))?;
+    let abi = format!("cp{}", version.replace('.', ""));
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args([
+            "--platform",
+            pip_platform,
+            "--python-version",
+            version,
+            "--implementation",
+            "cp",
+        ])
+        .args(["--abi", &abi, "--abi", "abi3", "--abi", "none", "--dest"])
+        .arg(staging.path())
+        .arg("-r")
+        .arg(&pinned))
+    .map_err(|o| no_wheel(o, "downloading with pip"))?;
+    std::fs::write(staging.path().join(".complete"), b"").map_err(|source| crate::Error::Io {
+        path: staging.path().to_path_buf(),
+        source,
+    })?;
+    let staged = staging.keep();
+    // Another build may have finished the same entry meanwhile: keep theirs.
+    if std::fs::rename(&staged, dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_culprit_is_named_from_pip_and_uv_output() {
+        assert_eq!(
+            culprit("ERROR: Could not find a version that satisfies the requirement uvloop==0.21.0\nERROR: No matching distribution found for uvloop==0.21.0\n").as_deref(),
+            Some("uvloop==0.21.0")
+        );
+        assert_eq!(
+            culprit("  × No solution found when resolving dependencies:\n  ╰─▶ Because uvloop==0.21.0 has no wheels with a matching platform tag").as_deref(),
+            Some("uvloop==0.21.0")
+        );
+        assert_eq!(culprit("something else"), None);
+    }
+}
