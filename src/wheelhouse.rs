@@ -87,7 +87,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         .map_or(Arch::X64, |g| g.arch);
     let (pip_platform, uv_platform) = platform(arch);
     let req_path = project.root.join(req_rel);
-    let requirements = std::fs::read(&req_path).map_err(|e| {
+    let mut requirements = std::fs::read(&req_path).map_err(|e| {
         project
             .error_at(
                 &at.key("requirements"),
@@ -95,6 +95,10 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
             )
             .with_help("the path is relative to iiswsgi.toml")
     })?;
+    // HttpPlatformHandler starts waitress, so it must be in the wheelhouse.
+    if project.manifest.iis.hosting == crate::manifest::model::Hosting::HttpPlatform {
+        requirements.extend_from_slice(b"\nwaitress\n");
+    }
     let mut key = Sha256::new();
     key.update(format!(
         "iiswsgi wheelhouse v1\n{}\n{pip_platform}\n",
@@ -108,7 +112,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
     if !dir.join(".complete").is_file() {
         fetch(
             project,
-            &req_path,
+            &requirements,
             &py.version,
             pip_platform,
             uv_platform,
@@ -130,7 +134,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
 
 fn fetch(
     project: &Project,
-    requirements: &Path,
+    requirements: &[u8],
     version: &str,
     pip_platform: &str,
     uv_platform: &str,
@@ -168,6 +172,11 @@ fn fetch(
             source,
         })?;
     let pinned = staging.path().join("requirements.txt");
+    let input = staging.path().join(".requirements.in");
+    std::fs::write(&input, requirements).map_err(|source| crate::Error::Io {
+        path: input.clone(),
+        source,
+    })?;
     let run = |cmd: &mut Command| -> Result<(), String> {
         let out = cmd
             .output()
@@ -207,8 +216,9 @@ fn fetch(
             "-o",
         ])
         .arg(&pinned)
-        .arg(requirements))
+        .arg(&input))
     .map_err(|o| no_wheel(o, "resolving with uv"))?;
+    let _ = std::fs::remove_file(&input);
     let abi = format!("cp{}", version.replace('.', ""));
     run(Command::new(&python)
         .args([

@@ -205,3 +205,70 @@ fn python_needs_a_gateway_and_a_real_version() {
     assert!(err.contains("version \"2.7\" is not a CPython 3"), "{err}");
     assert!(err.contains("[python] needs a [gateway]"), "{err}");
 }
+
+#[test]
+fn http_platform_hosting_runs_waitress_from_the_wheelhouse_and_static_folders_skip_python() {
+    let Some(tools) = tools() else { return };
+    let dir = project("six==1.17.0\n");
+    let toml = std::fs::read_to_string(dir.path().join("iiswsgi.toml")).unwrap()
+        + "[iis]\nwsgi-handler = \"app:app\"\nhosting = \"http-platform\"\nstatic-folders = [\"static\"]\n";
+    std::fs::write(dir.path().join("iiswsgi.toml"), toml).unwrap();
+    let o = iiswsgi(dir.path(), &tools, &["build"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let zip = dir.path().join("dist/W-1.msdeploy.zip");
+    let names = zip_names(&zip);
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("W/wheelhouse/waitress-")),
+        "waitress is added: {names:?}"
+    );
+    let web_config = zip_text(&zip, "W/web.config");
+    assert!(
+        web_config.contains(r#"modules="httpPlatformHandler""#),
+        "{web_config}"
+    );
+    assert!(
+        web_config
+            .contains(r#"arguments="-m waitress --listen=127.0.0.1:%HTTP_PLATFORM_PORT% app:app""#),
+        "{web_config}"
+    );
+    assert!(
+        web_config.contains(r#"<add key="IISWSGI_HOSTING" value="http-platform" />"#),
+        "{web_config}"
+    );
+    assert!(!web_config.contains("FastCgiModule"), "{web_config}");
+    let nested = zip_text(&zip, "W/static/web.config");
+    assert!(nested.contains(r#"<remove name="W-wsgi" />"#), "{nested}");
+    // Both documents are well-formed XML.
+    if let Some(xmllint) = common::tool("xmllint") {
+        for (name, text) in [("web.config", &web_config), ("static.config", &nested)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            common::run_ok(
+                std::process::Command::new(&xmllint)
+                    .arg("--noout")
+                    .arg(&path),
+            );
+        }
+    }
+    // http-platform needs requirements and a handler.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bad.path().join("iiswsgi.toml"),
+        "[app]\nname = \"W\"\nversion = \"1\"\n[iis]\nhosting = \"http-platform\"\n",
+    )
+    .unwrap();
+    let o = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(bad.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("needs [python] requirements") && err.contains("needs [iis] wsgi-handler"),
+        "{err}"
+    );
+}

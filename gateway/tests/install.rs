@@ -238,3 +238,84 @@ fn the_installed_folder_serves_the_app_through_the_gateway() {
         gw.log_text()
     );
 }
+
+#[test]
+fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
+    let Some(venv) = test_venv() else { return };
+    let pkg = unpacked_app(&venv);
+    let app = pkg.path();
+    // As the http-platform web.config template writes it.
+    let web_config = std::fs::read_to_string(app.join("web.config"))
+        .unwrap()
+        .replace("<add key=\"WSGI_HANDLER\"", "<add key=\"IISWSGI_HOSTING\" value=\"http-platform\" />\n    <add key=\"WSGI_HANDLER\"");
+    std::fs::write(app.join("web.config"), web_config).unwrap();
+    let out = Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--dest",
+        ])
+        .arg(app.join("wheelhouse"))
+        .arg("waitress==3.0.2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        app.join("wheelhouse/requirements.txt"),
+        "flask==3.1.3\nwaitress==3.0.2\n",
+    )
+    .unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("no FastCGI application to register")
+            && !out.contains("system.webServer/fastCgi"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unlock config") && app.join("logs").is_dir(),
+        "{out}"
+    );
+    // What HttpPlatformHandler runs: the venv's python, waitress, on a port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(app.join(".venv/bin/python"))
+        .args([
+            "-m",
+            "waitress",
+            &format!("--listen=127.0.0.1:{port}"),
+            "app:app",
+        ])
+        .current_dir(app)
+        .env("PYTHONPATH", app)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut body = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+            s.read_to_string(&mut body).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        body.starts_with("HTTP/1.0 200 OK") && body.contains("Server: waitress") && body.ends_with("installed and serving"),
+        "{body}"
+    );
+}

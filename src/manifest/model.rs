@@ -187,6 +187,26 @@ pub struct Iis {
     /// Extra `<appSettings>` written to web.config (e.g. DJANGO_SETTINGS_MODULE).
     #[serde(default)]
     pub app_settings: std::collections::BTreeMap<String, String>,
+    /// How IIS runs the app: through the bundled FastCGI gateway, or
+    /// HttpPlatformHandler starting waitress (from the wheelhouse) on
+    /// `%HTTP_PLATFORM_PORT%`.
+    #[serde(default)]
+    pub hosting: Hosting,
+    /// Folders of the app IIS serves itself, without Python (Flask's
+    /// `static`, Django's collectstatic output): each gets a web.config
+    /// that removes the Python handler.
+    #[serde(default)]
+    pub static_folders: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hosting {
+    /// IIS's FastCGI module and the bundled gateway (default).
+    #[default]
+    Fastcgi,
+    /// HttpPlatformHandler and waitress, Microsoft's current recommendation.
+    HttpPlatform,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

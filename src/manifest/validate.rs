@@ -64,6 +64,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
     check_app(m, &mut problems);
     check_gateway(m, &mut problems);
     check_python(m, &mut problems);
+    check_hosting(m, &mut problems);
     check_run_commands(m, &mut problems);
     check_parameters(&m.parameters, &mut problems);
     check_relative_paths(m, &mut problems);
@@ -188,6 +189,39 @@ fn check_url(url: &str, at: KeyPath, problems: &mut Problems) {
             format!("`{url}` is not an absolute URL"),
             "write a full URL such as https://example.org/ (WebPI rejects anything else)",
         );
+    }
+}
+
+fn check_hosting(m: &Manifest, problems: &mut Problems) {
+    let at = KeyPath::root().key("iis");
+    if m.iis.hosting == super::model::Hosting::HttpPlatform {
+        if m.python
+            .as_ref()
+            .and_then(|p| p.requirements.as_ref())
+            .is_none()
+        {
+            problems.add(
+                at.key("hosting"),
+                "hosting = \"http-platform\" runs waitress from the wheelhouse, which needs [python] requirements",
+                "add [python] with version and requirements (waitress is added to them)",
+            );
+        }
+        if m.iis.wsgi_handler.is_none() {
+            problems.add(
+                at.key("hosting"),
+                "hosting = \"http-platform\" needs [iis] wsgi-handler for waitress",
+                "add wsgi-handler = \"app:app\"",
+            );
+        }
+    }
+    for (i, folder) in m.iis.static_folders.iter().enumerate() {
+        if let Err(p) = crate::files::windows_path::check_relative(folder) {
+            problems.add(
+                at.key("static-folders").index(i),
+                format!("not a folder of the app: {p}"),
+                "give it relative to the app folder, with `/`",
+            );
+        }
     }
 }
 

@@ -261,9 +261,25 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "DefaultAppPool".to_owned());
     let admin = "run the install as an administrator (Web Deploy's runCommand does)";
-    for cmd in command::register_fastcgi(&appcmd, &FastCgiApp::new(&gateway_exe.to_string_lossy()))
-    {
-        run(&cmd, &mut journal, !live).map_err(|e| fail("IIS registration", e, admin))?;
+    if setting("IISWSGI_HOSTING").as_deref() == Some("http-platform") {
+        // HttpPlatformHandler needs no FastCGI entry; its log folder must exist.
+        journal
+            .say("  hosting: HttpPlatformHandler (waitress); no FastCGI application to register");
+        if !options.dry_run {
+            std::fs::create_dir_all(app.join("logs")).map_err(|e| {
+                fail(
+                    "IIS registration",
+                    e.to_string(),
+                    "check the app folder's permissions",
+                )
+            })?;
+        }
+    } else {
+        for cmd in
+            command::register_fastcgi(&appcmd, &FastCgiApp::new(&gateway_exe.to_string_lossy()))
+        {
+            run(&cmd, &mut journal, !live).map_err(|e| fail("IIS registration", e, admin))?;
+        }
     }
     run(
         &command::unlock_handlers(&appcmd, &iis_app),
