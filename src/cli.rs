@@ -49,6 +49,8 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write iiswsgi.toml for the Flask, Django or Pyramid project in DIR
+    Init(InitArgs),
     /// Validate iiswsgi.toml and render the templates; write nothing
     Check,
     /// Render documents, select files and write the Web Deploy package
@@ -119,6 +121,38 @@ pub struct PublishArgs {
     /// Where the built packages are (default: each app's dist/)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InitFramework {
+    Flask,
+    Django,
+    Pyramid,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InitHosting {
+    Fastcgi,
+    HttpPlatform,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project folder (default: the current folder)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Skip detection's choice of framework
+    #[arg(long)]
+    pub framework: Option<InitFramework>,
+    /// fastcgi (the bundled gateway, default) or http-platform (waitress)
+    #[arg(long)]
+    pub hosting: Option<InitHosting>,
+    /// Take every default without asking (also when not on a terminal, or in CI)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print iiswsgi.toml instead of writing anything
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,10 @@ pub enum Error {
     #[diagnostic(code(iiswsgi::publish))]
     Publish { target: String, message: String },
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Init(#[from] crate::init::InitError),
+
     #[error("cannot merge into {}: {message}", path.display())]
     #[diagnostic(
         code(iiswsgi::merge),

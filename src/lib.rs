@@ -21,6 +21,7 @@ pub mod error;
 pub mod feed;
 pub mod files;
 pub mod gateway;
+pub mod init;
 pub mod inspect;
 pub mod manifest;
 pub mod msdeploy;

@@ -87,7 +87,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         .map_or(Arch::X64, |g| g.arch);
     let (pip_platform, uv_platform) = platform(arch);
     let req_path = project.root.join(req_rel);
-    let mut requirements = std::fs::read(&req_path).map_err(|e| {
+    let requirements = std::fs::read(&req_path).map_err(|e| {
         project
             .error_at(
                 &at.key("requirements"),
@@ -96,23 +96,36 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
             .with_help("the path is relative to iiswsgi.toml")
     })?;
     // HttpPlatformHandler starts waitress, so it must be in the wheelhouse.
-    if project.manifest.iis.hosting == crate::manifest::model::Hosting::HttpPlatform {
-        requirements.extend_from_slice(b"\nwaitress\n");
-    }
+    let extra: &[u8] =
+        if project.manifest.iis.hosting == crate::manifest::model::Hosting::HttpPlatform {
+            b"waitress\n"
+        } else {
+            b""
+        };
     let mut key = Sha256::new();
     key.update(format!(
         "iiswsgi wheelhouse v1\n{}\n{pip_platform}\n",
         py.version
     ));
     key.update(&requirements);
+    key.update(b"\n--\n");
+    key.update(extra);
     let key = hex(&key.finalize());
     let dir = crate::gateway::download::cache_dir()
         .join("wheelhouse")
         .join(&key[..32]);
     if !dir.join(".complete").is_file() {
+        let source_name = req_rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "requirements.txt".into());
+        let mut inputs: Vec<(String, &[u8])> = vec![(source_name, &requirements)];
+        if !extra.is_empty() {
+            inputs.push(("iiswsgi-hosting.txt".into(), extra));
+        }
         fetch(
             project,
-            &requirements,
+            &inputs,
             &py.version,
             pip_platform,
             uv_platform,
@@ -134,7 +147,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
 
 fn fetch(
     project: &Project,
-    requirements: &[u8],
+    inputs: &[(String, &[u8])],
     version: &str,
     pip_platform: &str,
     uv_platform: &str,
@@ -172,11 +185,19 @@ fn fetch(
             source,
         })?;
     let pinned = staging.path().join("requirements.txt");
-    let input = staging.path().join(".requirements.in");
-    std::fs::write(&input, requirements).map_err(|source| crate::Error::Io {
-        path: input.clone(),
-        source,
-    })?;
+    // The inputs keep their names: uv reads a pyproject.toml by its name.
+    let input_dir = staging.path().join(".in");
+    let mut input_files = Vec::new();
+    for (name, bytes) in inputs {
+        let path = input_dir.join(name);
+        std::fs::create_dir_all(&input_dir)
+            .and_then(|_| std::fs::write(&path, bytes))
+            .map_err(|source| crate::Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        input_files.push(path);
+    }
     let run = |cmd: &mut Command| -> Result<(), String> {
         let out = cmd
             .output()
@@ -216,9 +237,9 @@ fn fetch(
             "-o",
         ])
         .arg(&pinned)
-        .arg(&input))
+        .args(&input_files))
     .map_err(|o| no_wheel(o, "resolving with uv"))?;
-    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_dir_all(&input_dir);
     let abi = format!("cp{}", version.replace('.', ""));
     run(Command::new(&python)
         .args([

@@ -430,3 +430,72 @@ fn touching_a_watched_file_makes_the_next_request_use_new_code() {
         apache.gateway_log("/app")
     );
 }
+
+#[test]
+fn the_django_example_under_mod_fcgid_with_its_form_and_csrf() {
+    let Some(venv) = prerequisites() else { return };
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/django"), app.path());
+    let collect = Command::new(venv.join("bin/python"))
+        .args(["manage.py", "collectstatic", "--noinput", "-v0"])
+        .current_dir(app.path())
+        .output()
+        .unwrap();
+    assert!(
+        collect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+    std::fs::write(app.path().join("validated.py"), "from wsgiref.validate import validator\nfrom notesite.wsgi import application as _app\napplication = validator(_app)\n").unwrap();
+    let venv_s = venv.display().to_string();
+    let apache = Apache::start(
+        &[Mount {
+            prefix: "/notes".into(),
+            source: app.path().to_owned(),
+            app_settings: settings(&[
+                ("WSGI_HANDLER", "validated.application"),
+                ("IISWSGI_VENV", &venv_s),
+                ("DJANGO_SETTINGS_MODULE", "notesite.settings"),
+                ("DJANGO_SECRET_KEY", "a-test-secret-key-of-some-length"),
+                ("DJANGO_ALLOWED_HOSTS", "127.0.0.1"),
+            ]),
+            static_aliases: vec![("/notes/static".into(), "staticfiles".into())],
+        }],
+        1,
+    );
+    let jar = apache.root.path().join("run/cookies");
+    let jar_s = jar.display().to_string();
+    let (status, body) = apache.curl("/notes/", &["-c", &jar_s]);
+    let page = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(status, 200, "{page}\n{}", apache.gateway_log("/notes"));
+    assert!(
+        page.contains("<h1>Django on IIS</h1>")
+            && page.contains("href=\"/notes/static/notes/site.css\""),
+        "{page}"
+    );
+    let token = page
+        .split("name=\"csrfmiddlewaretoken\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token")
+        .to_string();
+    let (status, body) = apache.curl(
+        "/notes/",
+        &[
+            "-b",
+            &jar_s,
+            "--data",
+            &format!("csrfmiddlewaretoken={token}&text=hello+IIS"),
+        ],
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("Noted: hello IIS"));
+    // Without the token Django refuses, as it should.
+    assert_eq!(apache.curl("/notes/", &["--data", "text=x"]).0, 403);
+    assert_eq!(apache.curl("/notes/static/notes/site.css", &[]).0, 200);
+    assert_eq!(
+        apache.curl("/notes/health", &[]),
+        (200, b"{\"status\": \"ok\"}".to_vec())
+    );
+    assert_validator_quiet(&apache, "/notes");
+}

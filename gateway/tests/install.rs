@@ -315,7 +315,9 @@ fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        body.starts_with("HTTP/1.0 200 OK") && body.contains("Server: waitress") && body.ends_with("installed and serving"),
+        body.starts_with("HTTP/1.0 200 OK")
+            && body.contains("Server: waitress")
+            && body.ends_with("installed and serving"),
         "{body}"
     );
 }

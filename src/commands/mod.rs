@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod feed;
+mod init;
 mod inspect;
 mod publish;
 
@@ -17,6 +18,7 @@ use crate::report::{MessageFormat, Reporter, Verbosity};
 pub fn run(cli: &Cli) -> Result<(), Error> {
     let reporter = reporter(cli);
     match &cli.command {
+        Command::Init(args) => init::run(args, &reporter),
         Command::Check => check::run(&load(cli)?, &reporter),
         Command::Build(args) => build::run(&load(cli)?, args, &reporter),
         Command::Feed(args) => feed::run(&load(cli)?, args, &reporter),

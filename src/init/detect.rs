@@ -1,0 +1,371 @@
+//! What kind of WSGI project a folder holds, read from its files the way a
+//! person would: Django's manage.py and settings, a Flask app or factory,
+//! Pyramid's `main(global_config, **settings)` with its .ini.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    Flask,
+    Django,
+    Pyramid,
+}
+
+impl Framework {
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::Flask => "Flask",
+            Framework::Django => "Django",
+            Framework::Pyramid => "Pyramid",
+        }
+    }
+}
+
+/// A Web Deploy parameter for a setting the app reads from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvParameter {
+    pub variable: String,
+    pub secret: bool,
+}
+
+/// Everything `init` found.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    pub framework: Framework,
+    /// WSGI_HANDLER.
+    pub handler: String,
+    /// Why: the files and lines that say so.
+    pub evidence: Vec<String>,
+    pub app_settings: Vec<(String, String)>,
+    pub requirements: Option<String>,
+    pub static_folders: Vec<String>,
+    pub parameters: Vec<EnvParameter>,
+    /// Things the user should know or do, written as comments.
+    pub notes: Vec<String>,
+    /// Files to write besides iiswsgi.toml (Pyramid's WSGI entry point).
+    pub extra_files: Vec<(String, String)>,
+    pub version: Option<String>,
+}
+
+/// Nothing, or more than one candidate, was found.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("no Flask, Django or Pyramid app found in {}; looked for {looked}", dir.display())]
+    Nothing { dir: PathBuf, looked: String },
+    #[error("more than one app found: {}", .0.join("; "))]
+    Ambiguous(Vec<String>),
+}
+
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "env",
+    ".env",
+    "node_modules",
+    "__pycache__",
+    "dist",
+    "build",
+    "vendor",
+    ".tox",
+    ".idea",
+    ".vscode",
+    "site-packages",
+];
+
+static FLASK_APP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(\w+)\s*=\s*(?:flask\.)?Flask\(").expect("regex"));
+static FLASK_FACTORY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^def (create_app|make_app)\(").expect("regex"));
+static PYRAMID_MAIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^def main\(\s*global_config\s*,\s*\*\*\w+").expect("regex"));
+static DJANGO_SETTINGS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]"#).expect("regex")
+});
+static ENV_READ: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:os\.environ\.get|os\.getenv|environ\.get)\(\s*['"](\w+)['"]|os\.environ\[\s*['"](\w+)['"]\s*\]"#).expect("regex")
+});
+static STATIC_ROOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^STATIC_ROOT\s*=\s*(?:BASE_DIR\s*/\s*['"]([\w./-]+)['"]|os\.path\.join\(\s*BASE_DIR\s*,\s*['"]([\w./-]+)['"]\s*\)|['"]([\w./-]+)['"])"#)
+        .expect("regex")
+});
+
+/// Python files at the top and one folder down (packages), skipping
+/// environments and build output.
+fn python_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if SKIP_DIRS.contains(&name.as_str())
+                || name.starts_with('.')
+                || name.ends_with(".egg-info")
+            {
+                continue;
+            }
+            if let Ok(inner) = std::fs::read_dir(&p) {
+                let mut inner: Vec<_> = inner
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|e| e == "py"))
+                    .collect();
+                inner.sort();
+                out.extend(inner);
+            }
+        } else if name.ends_with(".py") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `pkg/__init__.py` → `pkg`, `app.py` → `app`, `pkg/app.py` → `pkg.app`.
+fn module_of(dir: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(dir).unwrap_or(file).with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "__init__") {
+        parts.pop();
+    }
+    parts.join(".")
+}
+
+fn rel(dir: &Path, file: &Path) -> String {
+    file.strip_prefix(dir)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Finds the app in `dir`; `forced` restricts detection to one framework.
+pub fn detect(dir: &Path, forced: Option<Framework>) -> Result<Detected, DetectError> {
+    let mut found: Vec<Detected> = Vec::new();
+    let want = |f: Framework| forced.is_none_or(|x| x == f);
+    if want(Framework::Django)
+        && let Some(d) = django(dir)
+    {
+        found.push(d);
+    }
+    let files = python_files(dir);
+    if want(Framework::Pyramid) {
+        found.extend(pyramid(dir, &files));
+    }
+    if want(Framework::Flask) && !found.iter().any(|d| d.framework == Framework::Django) {
+        found.extend(flask(dir, &files));
+    }
+    match found.len() {
+        0 => Err(DetectError::Nothing {
+            dir: dir.to_owned(),
+            looked: match forced {
+                Some(Framework::Django) => "manage.py naming DJANGO_SETTINGS_MODULE".into(),
+                Some(Framework::Flask) => "`app = Flask(...)` or `def create_app(` in the top-level .py files and packages".into(),
+                Some(Framework::Pyramid) => "`def main(global_config, **settings)` with a production.ini or development.ini".into(),
+                None => "manage.py (Django), `app = Flask(...)` or `def create_app(` (Flask), `def main(global_config, **settings)` with an .ini (Pyramid)".into(),
+            },
+        }),
+        1 => {
+            let mut d = found.pop().expect("one");
+            d.requirements = requirements_file(dir);
+            d.version = pyproject_version(dir);
+            if d.requirements.is_none() {
+                d.notes.push("no requirements.txt or pyproject.toml found: list the app's dependencies in requirements.txt and set [python] requirements".into());
+            }
+            Ok(d)
+        }
+        _ => Err(DetectError::Ambiguous(found.iter().map(|d| format!("{} ({})", d.handler, d.evidence.join(", "))).collect())),
+    }
+}
+
+fn requirements_file(dir: &Path) -> Option<String> {
+    [
+        "requirements.txt",
+        "requirements/production.txt",
+        "requirements/prod.txt",
+        "pyproject.toml",
+    ]
+    .into_iter()
+    .find(|f| {
+        let p = dir.join(f);
+        p.is_file()
+            && (!f.ends_with(".toml")
+                || std::fs::read_to_string(&p).is_ok_and(|t| t.contains("dependencies")))
+    })
+    .map(str::to_string)
+}
+
+fn pyproject_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?;
+    let value: toml::Value = toml::from_str(&text).ok()?;
+    value
+        .get("project")?
+        .get("version")?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn django(dir: &Path) -> Option<Detected> {
+    let manage = std::fs::read_to_string(dir.join("manage.py")).ok()?;
+    let settings_module = DJANGO_SETTINGS
+        .captures(&manage)?
+        .get(1)?
+        .as_str()
+        .to_string();
+    let package = settings_module
+        .rsplit_once('.')
+        .map_or(String::new(), |(p, _)| p.to_string());
+    let wsgi_file = dir.join(package.replace('.', "/")).join("wsgi.py");
+    let handler = if wsgi_file.is_file() {
+        format!("{package}.wsgi.application")
+    } else {
+        "django.core.wsgi.get_wsgi_application()".to_string()
+    };
+    let settings_file = dir.join(format!("{}.py", settings_module.replace('.', "/")));
+    let settings = std::fs::read_to_string(&settings_file).unwrap_or_default();
+    let mut d = Detected {
+        framework: Framework::Django,
+        handler,
+        evidence: vec![format!(
+            "manage.py sets DJANGO_SETTINGS_MODULE={settings_module}"
+        )],
+        app_settings: vec![("DJANGO_SETTINGS_MODULE".into(), settings_module.clone())],
+        requirements: None,
+        static_folders: Vec::new(),
+        parameters: Vec::new(),
+        notes: Vec::new(),
+        extra_files: Vec::new(),
+        version: None,
+    };
+    let mut seen = Vec::new();
+    for cap in ENV_READ.captures_iter(&settings) {
+        let var = cap
+            .get(1)
+            .or(cap.get(2))
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        if var.is_empty() || seen.contains(&var) {
+            continue;
+        }
+        seen.push(var.clone());
+        d.parameters.push(EnvParameter {
+            secret: var.contains("SECRET") || var.contains("PASSWORD"),
+            variable: var,
+        });
+    }
+    for (needle, var, why) in [
+        (
+            "SECRET_KEY",
+            "DJANGO_SECRET_KEY",
+            "SECRET_KEY is written in settings.py",
+        ),
+        (
+            "ALLOWED_HOSTS",
+            "DJANGO_ALLOWED_HOSTS",
+            "ALLOWED_HOSTS is written in settings.py",
+        ),
+    ] {
+        if !d.parameters.iter().any(|p| p.variable.contains(needle)) {
+            d.parameters.push(EnvParameter {
+                variable: var.into(),
+                secret: needle == "SECRET_KEY",
+            });
+            d.notes.push(format!(
+                "{why}: read it from the environment, e.g. {needle} = os.environ[\"{var}\"]{} (the {var} parameter sets it at install)",
+                if needle == "ALLOWED_HOSTS" { ".split(\",\")" } else { "" }
+            ));
+        }
+    }
+    match STATIC_ROOT.captures(&settings).and_then(|c| c.get(1).or(c.get(2)).or(c.get(3))) {
+        Some(m) => {
+            d.static_folders.push(m.as_str().trim_matches('/').to_string());
+            d.notes.push(format!("run `python manage.py collectstatic --noinput` before `iiswsgi build`: IIS serves {}/ itself", m.as_str()));
+        }
+        None => d.notes.push("STATIC_ROOT is not set: set it (e.g. STATIC_ROOT = BASE_DIR / \"staticfiles\"), run collectstatic, and add the folder to [iis] static-folders".into()),
+    }
+    Some(d)
+}
+
+fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let module = module_of(dir, f);
+        let handler = if let Some(c) = FLASK_APP.captures(&text) {
+            format!("{module}:{}", &c[1])
+        } else if let Some(c) = FLASK_FACTORY.captures(&text) {
+            format!("{module}:{}()", &c[1])
+        } else {
+            continue;
+        };
+        let mut static_folders = Vec::new();
+        let base = f.parent().unwrap_or(dir);
+        if base.join("static").is_dir() {
+            static_folders.push(rel(dir, &base.join("static")));
+        }
+        out.push(Detected {
+            framework: Framework::Flask,
+            evidence: vec![format!("{} defines the app", rel(dir, f))],
+            handler,
+            app_settings: Vec::new(),
+            requirements: None,
+            static_folders,
+            parameters: Vec::new(),
+            notes: Vec::new(),
+            extra_files: Vec::new(),
+            version: None,
+        });
+    }
+    out
+}
+
+fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
+    let ini = ["production.ini", "development.ini"]
+        .into_iter()
+        .find(|i| dir.join(i).is_file());
+    let Some(ini) = ini else { return Vec::new() };
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        if !PYRAMID_MAIN.is_match(&text) {
+            continue;
+        }
+        let entry = format!(
+            "\"\"\"The WSGI app for IIS, written by `iiswsgi init`: the Pyramid app that\n{ini} configures (the gateway imports `application` from here).\"\"\"\nimport os\n\nfrom pyramid.paster import get_app, setup_logging\n\n_ini = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"{ini}\")\nsetup_logging(_ini)\napplication = get_app(_ini, \"main\")\n"
+        );
+        out.push(Detected {
+            framework: Framework::Pyramid,
+            evidence: vec![
+                format!("{} has main(global_config, **settings)", rel(dir, f)),
+                format!("{ini} configures it"),
+            ],
+            handler: "iiswsgi_wsgi.application".into(),
+            app_settings: Vec::new(),
+            requirements: None,
+            static_folders: Vec::new(),
+            parameters: Vec::new(),
+            notes: vec![format!(
+                "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
+            )],
+            extra_files: vec![("iiswsgi_wsgi.py".into(), entry)],
+            version: None,
+        });
+    }
+    out
+}

@@ -1,0 +1,110 @@
+//! The iiswsgi.toml `init` writes: every key commented, so the file
+//! explains itself and builds as it is.
+
+use super::detect::{Detected, Framework};
+use crate::manifest::model::Hosting;
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn toml_list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| toml_str(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A default an installer can keep (secrets and unknown settings get none).
+fn default_of(p: &super::detect::EnvParameter) -> Option<&'static str> {
+    if p.variable.contains("ALLOWED_HOSTS") {
+        Some("localhost")
+    } else if p.variable.ends_with("DEBUG") {
+        Some("0")
+    } else {
+        None
+    }
+}
+
+/// The text of iiswsgi.toml for `name` and what was detected.
+pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version: &str) -> String {
+    let mut t = String::new();
+    let d = detected;
+    t.push_str(&format!(
+        "# iiswsgi.toml for a {} app, written by `iiswsgi init` ({}).\n# Every key is described in iiswsgi's README (\"iiswsgi.toml\"); `iiswsgi check`\n# validates this file, `iiswsgi build` writes dist/{name}-<version>.msdeploy.zip.\n",
+        d.framework.name(),
+        d.evidence.join("; ")
+    ));
+    for note in &d.notes {
+        t.push_str(&format!("#\n# TODO: {note}\n"));
+    }
+    t.push_str(&format!(
+        "\n[app]\nname = {}              # product id, package and folder name\nversion = {}\ntitle = {}\n",
+        toml_str(name),
+        toml_str(d.version.as_deref().unwrap_or("1.0.0")),
+        toml_str(name)
+    ));
+    t.push_str(
+        "\n[files]                     # globs relative to this file; a glob naming a folder takes all under it\ninclude = [\"**/*\"]\nexclude = [\"**/__pycache__\", \"**/*.pyc\", \".venv\", \"venv\", \".git\", \"vendor\", \"node_modules\", \"**/*.sqlite3\", \"iiswsgi.toml\"]\n",
+    );
+    t.push_str("\n[gateway]                   # the FastCGI gateway IIS runs (iiswsgi init put it in vendor/)\npath = \"vendor/iiswsgi-gateway.exe\"\narch = \"x64\"\n");
+    t.push_str(&format!("\n[python]                    # the server's Python; the requirements are bundled as Windows wheels\nversion = {}\n", toml_str(python_version)));
+    match &d.requirements {
+        Some(r) => t.push_str(&format!("requirements = {}\n", toml_str(r))),
+        None => t.push_str("# requirements = \"requirements.txt\"\n"),
+    }
+    t.push_str("# server = 'C:\\Python312\\python.exe'   # default: the py launcher; installers may change it\n");
+    t.push_str(&format!(
+        "\n[iis]\nwsgi-handler = {}      # WSGI_HANDLER, as wfastcgi reads it\n",
+        toml_str(&d.handler)
+    ));
+    if hosting == Hosting::HttpPlatform {
+        t.push_str("hosting = \"http-platform\"   # HttpPlatformHandler starts waitress; \"fastcgi\" uses the gateway\n");
+    }
+    if !d.static_folders.is_empty() {
+        t.push_str(&format!(
+            "static-folders = {}    # served by IIS itself, without Python\n",
+            toml_list(&d.static_folders)
+        ));
+    }
+    if !d.app_settings.is_empty() || !d.parameters.is_empty() {
+        let mut pairs: Vec<String> = d
+            .app_settings
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", toml_str(v)))
+            .collect();
+        for p in &d.parameters {
+            pairs.push(format!(
+                "{} = {}",
+                p.variable,
+                toml_str(default_of(p).unwrap_or("__set_at_install__"))
+            ));
+        }
+        t.push_str(&format!(
+            "app-settings = {{ {} }}   # web.config appSettings, in os.environ\n",
+            pairs.join(", ")
+        ));
+    }
+    for p in &d.parameters {
+        let (tags, validation) = if p.secret {
+            (
+                "[\"Password\", \"New\"]",
+                "\nvalidation = { kind = \"regular-expression\", pattern = \".{16,}\" }",
+            )
+        } else {
+            ("[]", "")
+        };
+        t.push_str(&format!(
+            "\n[[parameters]]              # asked for at install; sets {var} in web.config\nname = {name}\ndescription = {desc}\n{default}tags = {tags}{validation}\nentries = [{{ kind = \"xml-file\", scope = '\\\\web\\.config$', match = \"/configuration/appSettings/add[@key='{var}']/@value\" }}]\n",
+            var = p.variable,
+            name = toml_str(&p.variable),
+            default = default_of(p).map(|d| format!("default = {}\n", toml_str(d))).unwrap_or_default(),
+            desc = toml_str(&format!("{} ({} reads it from the environment)", p.variable, if d.framework == Framework::Django { "settings.py" } else { "the app" })),
+        ));
+    }
+    t
+}

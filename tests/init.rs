@@ -1,0 +1,361 @@
+//! `iiswsgi init` on projects made by the frameworks' own tools (django-admin
+//! startproject), Flask's tutorial layout and Pyramid's cookiecutter layout:
+//! the written iiswsgi.toml validates against the JSON Schema, uses only
+//! keys the README documents, and `iiswsgi build` succeeds right after.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+fn tools() -> Option<Vec<(&'static str, PathBuf)>> {
+    Some(vec![
+        ("IISWSGI_UV", common::venv_tool("uv")?),
+        ("IISWSGI_PIP_PYTHON", common::venv_tool("python")?),
+    ])
+}
+
+fn iiswsgi(dir: &Path, args: &[&str], tools: &[(&str, PathBuf)]) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
+    cmd.current_dir(dir).args(args).env_remove("CI");
+    for (k, v) in tools {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The generated file validates against schema/iiswsgi.schema.json
+/// (Python's jsonschema, on the TOML read by tomllib).
+fn assert_schema_valid(manifest: &Path) {
+    let Some(python) = common::venv_python() else {
+        return;
+    };
+    let script = "import json, sys, tomllib, jsonschema\n\
+                  schema = json.load(open(sys.argv[1]))\n\
+                  jsonschema.validate(tomllib.load(open(sys.argv[2], 'rb')), schema)\n";
+    common::run_ok(
+        Process::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(common::repo("schema/iiswsgi.schema.json"))
+            .arg(manifest),
+    );
+}
+
+/// Every key of the generated file appears in the README's iiswsgi.toml docs.
+fn assert_keys_documented(manifest: &Path) {
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let value: toml::Value = toml::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    fn keys(v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    out.push(k.clone());
+                    // app-settings' keys are the app's own names.
+                    if k != "app-settings" {
+                        keys(v, out);
+                    }
+                }
+            }
+            toml::Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    keys(&value, &mut all);
+    for k in all {
+        assert!(
+            readme.contains(&format!("{k} ="))
+                || readme.contains(&format!("[{k}]"))
+                || readme.contains(&format!("[[{k}]]")),
+            "`{k}` is not documented in README.md"
+        );
+    }
+}
+
+fn zip_names(zip: &Path) -> Vec<String> {
+    zip::ZipArchive::new(std::fs::File::open(zip).unwrap())
+        .unwrap()
+        .file_names()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn django_startproject_then_init_then_build() {
+    let (Some(tools), Some(venv)) = (tools(), test_venv()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    common::run_ok(
+        Process::new(venv.join("bin/django-admin"))
+            .args(["startproject", "mysite"])
+            .current_dir(dir.path()),
+    );
+    let project = dir.path().join("mysite");
+    std::fs::write(project.join("requirements.txt"), "django==5.2.19\n").unwrap();
+    let settings = project.join("mysite/settings.py");
+    let text = std::fs::read_to_string(&settings).unwrap()
+        + "\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\nDATABASE_PASSWORD = os.environ.get('DB_PASSWORD', '')\n";
+    std::fs::write(&settings, format!("import os\n{text}")).unwrap();
+    let out = ok(iiswsgi(&project, &["init", "--yes"], &tools));
+    assert!(
+        out.contains("Django app") && out.contains("next") || out.contains("Next"),
+        "{out}"
+    );
+    let manifest = project.join("iiswsgi.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        toml.contains(r#"wsgi-handler = "mysite.wsgi.application""#),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(r#"DJANGO_SETTINGS_MODULE = "mysite.settings""#),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(r#"static-folders = ["staticfiles"]"#),
+        "{toml}"
+    );
+    // The database password read from the environment is a Password parameter;
+    // SECRET_KEY and ALLOWED_HOSTS, written in settings.py, get parameters and a TODO.
+    assert!(
+        toml.contains("name = \"DB_PASSWORD\"\ndescription")
+            && toml.contains("tags = [\"Password\", \"New\"]"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("name = \"DJANGO_ALLOWED_HOSTS\"")
+            && toml.contains("TODO: ALLOWED_HOSTS is written in settings.py"),
+        "{toml}"
+    );
+    assert_schema_valid(&manifest);
+    assert_keys_documented(&manifest);
+    common::run_ok(
+        Process::new(venv.join("bin/python"))
+            .args(["manage.py", "collectstatic", "--noinput", "-v0"])
+            .current_dir(&project),
+    );
+    ok(iiswsgi(&project, &["build"], &tools));
+    let names = zip_names(&project.join("dist/mysite-1.0.0.msdeploy.zip"));
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("mysite/wheelhouse/django-5.2.19")),
+        "{names:?}"
+    );
+    // Django needs tzdata on Windows only (a sys_platform marker): resolved for the server.
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("mysite/wheelhouse/tzdata-")),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"mysite/staticfiles/web.config".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"mysite/manage.py".to_string())
+            && !names.iter().any(|n| n.starts_with("mysite/vendor/")),
+        "{names:?}"
+    );
+    // Never overwritten; --print shows what it would write.
+    let again = iiswsgi(&project, &["init", "--yes"], &tools);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("already exists; iiswsgi init never overwrites it")
+    );
+    let printed = ok(iiswsgi(&project, &["init", "--print"], &tools));
+    assert!(
+        printed.starts_with("# iiswsgi.toml for a Django app"),
+        "{printed}"
+    );
+}
+
+fn test_venv() -> Option<PathBuf> {
+    match std::env::var_os("IISWSGI_TEST_VENV").map(PathBuf::from) {
+        Some(p) if p.join("bin/django-admin").is_file() => Some(p),
+        _ => {
+            assert!(
+                !common::ci(),
+                "IISWSGI_TEST_VENV (Django) is needed: tests/run.sh makes it"
+            );
+            eprintln!("SKIPPED: IISWSGI_TEST_VENV is not set; run tests/run.sh");
+            None
+        }
+    }
+}
+
+#[test]
+fn flask_tutorial_layout_then_init_then_build() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("flask-tutorial");
+    std::fs::create_dir_all(project.join("flaskr/static")).unwrap();
+    std::fs::create_dir_all(project.join("flaskr/templates")).unwrap();
+    std::fs::write(
+        project.join("flaskr/__init__.py"),
+        "import os\n\nfrom flask import Flask\n\n\ndef create_app(test_config=None):\n    app = Flask(__name__, instance_relative_config=True)\n    return app\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("flaskr/static/style.css"), "body {}\n").unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[project]\nname = \"flaskr\"\nversion = \"1.0.0\"\ndependencies = [\"flask==3.1.3\"]\n",
+    )
+    .unwrap();
+    ok(iiswsgi(
+        &project,
+        &["init", "--yes", "--hosting", "http-platform"],
+        &tools,
+    ));
+    let manifest = project.join("iiswsgi.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        toml.contains(r#"wsgi-handler = "flaskr:create_app()""#),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(r#"requirements = "pyproject.toml""#)
+            && toml.contains(r#"name = "flask-tutorial""#),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(r#"static-folders = ["flaskr/static"]"#)
+            && toml.contains(r#"hosting = "http-platform""#),
+        "{toml}"
+    );
+    assert_schema_valid(&manifest);
+    assert_keys_documented(&manifest);
+    ok(iiswsgi(&project, &["build"], &tools));
+    let names = zip_names(&project.join("dist/flask-tutorial-1.0.0.msdeploy.zip"));
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("flask-tutorial/wheelhouse/waitress-")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn pyramid_cookiecutter_layout_then_init_then_build() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("myproject");
+    std::fs::create_dir_all(project.join("myproject/views")).unwrap();
+    std::fs::write(
+        project.join("myproject/__init__.py"),
+        "from pyramid.config import Configurator\n\n\ndef main(global_config, **settings):\n    with Configurator(settings=settings) as config:\n        config.scan()\n    return config.make_wsgi_app()\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("production.ini"), "[app:main]\nuse = egg:myproject\n\n[server:main]\nuse = egg:waitress#main\nlisten = *:6543\n").unwrap();
+    std::fs::write(project.join("requirements.txt"), "pyramid==2.0.2\n").unwrap();
+    ok(iiswsgi(&project, &["init", "--yes"], &tools));
+    let toml = std::fs::read_to_string(project.join("iiswsgi.toml")).unwrap();
+    assert!(
+        toml.contains(r#"wsgi-handler = "iiswsgi_wsgi.application""#),
+        "{toml}"
+    );
+    let entry = std::fs::read_to_string(project.join("iiswsgi_wsgi.py")).unwrap();
+    assert!(
+        entry.contains("get_app(_ini, \"main\")") && entry.contains("production.ini"),
+        "{entry}"
+    );
+    assert_schema_valid(&project.join("iiswsgi.toml"));
+    ok(iiswsgi(&project, &["build"], &tools));
+}
+
+#[test]
+fn detection_failures_list_what_was_found_and_how_to_choose() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("one.py"),
+        "from flask import Flask\napp = Flask(__name__)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("two.py"),
+        "from flask import Flask\napi = Flask(__name__)\n",
+    )
+    .unwrap();
+    let out = iiswsgi(dir.path(), &["init", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("more than one app found: one:app (one.py defines the app); two:api (two.py defines the app)"), "{err}");
+    assert!(err.contains("--framework"), "{err}");
+    assert!(!dir.path().join("iiswsgi.toml").exists());
+
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("script.py"), "print('hi')\n").unwrap();
+    let out = iiswsgi(empty.path(), &["init", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no Flask, Django or Pyramid app found") && err.contains("manage.py (Django)"),
+        "{err}"
+    );
+    let out = iiswsgi(
+        empty.path(),
+        &["init", "--yes", "--framework", "django"],
+        &[],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("looked for manage.py naming DJANGO_SETTINGS_MODULE")
+    );
+}
+
+#[test]
+fn the_django_example_builds_with_its_static_files_served_by_iis() {
+    let (Some(tools), Some(venv)) = (tools(), test_venv()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/django"), dir.path());
+    common::run_ok(
+        Process::new(venv.join("bin/python"))
+            .args(["manage.py", "collectstatic", "--noinput", "-v0"])
+            .current_dir(dir.path()),
+    );
+    ok(iiswsgi(dir.path(), &["build"], &tools));
+    let names = zip_names(&dir.path().join("dist/DjangoNotes-1.0.0.msdeploy.zip"));
+    for want in [
+        "DjangoNotes/manage.py",
+        "DjangoNotes/notes/templates/notes/index.html",
+        "DjangoNotes/staticfiles/notes/site.css",
+        "DjangoNotes/staticfiles/web.config",
+        "DjangoNotes/bin/iiswsgi-gateway.exe",
+        "DjangoNotes/wheelhouse/requirements.txt",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("DjangoNotes/wheelhouse/django-5.2.19"))
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("DjangoNotes/vendor/") || n.ends_with("iiswsgi.toml")),
+        "{names:?}"
+    );
+}
