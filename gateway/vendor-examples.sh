@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the Windows gateway and vendors it into the examples, with a
 # note of how it was built and its SHA-256 (tests check the two agree).
+# iiswsgi embeds examples/flask's copy for `iiswsgi init` (src/init/mod.rs),
+# so a rebuild of iiswsgi after this ships the new gateway to new projects.
 #
 #   gateway/vendor-examples.sh
 set -euo pipefail
@@ -11,7 +13,7 @@ sum=$(sha256sum "$exe" | cut -d' ' -f1)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' gateway/Cargo.toml | head -1)
 rustc=$(/usr/bin/rustc --version)
 commit=$(git rev-parse --short HEAD)
-for example in flask pyramid; do
+for example in flask pyramid django; do
   cp "$exe" "examples/$example/vendor/iiswsgi-gateway.exe"
   cat > "examples/$example/vendor/README.md" <<NOTE
 # vendor/iiswsgi-gateway.exe
@@ -29,4 +31,4 @@ handler points IIS's FastCGI module at it. It loads python3.dll at run time
 any CPython 3.9 or later. Rebuild it with \`gateway/vendor-examples.sh\`.
 NOTE
 done
-echo "$sum  vendored into examples/flask and examples/pyramid"
+echo "$sum  vendored into examples/flask, examples/pyramid and examples/django"

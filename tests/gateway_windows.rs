@@ -319,7 +319,7 @@ fn under_wine_the_named_pipe_carries_requests_and_the_shutdown_event_ends_it() {
 #[test]
 fn the_examples_bundle_the_real_gateway() {
     let standin = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
-    for example in ["flask", "pyramid"] {
+    for example in ["flask", "pyramid", "django"] {
         let vendor = common::repo(&format!("examples/{example}/vendor"));
         let exe = std::fs::read(vendor.join("iiswsgi-gateway.exe")).unwrap();
         assert_ne!(exe, standin, "{example} still bundles the stand-in");
@@ -346,4 +346,80 @@ fn the_examples_bundle_the_real_gateway() {
         String::from_utf8_lossy(&version.stdout).trim(),
         "iiswsgi-gateway 0.1.0"
     );
+}
+
+#[test]
+fn under_wine_the_install_step_plans_the_iis_registration_with_windows_paths() {
+    let Some(exe) = built("IISWSGI_WINDOWS_GATEWAY") else {
+        return;
+    };
+    let Some(wine) = Wine::new(&exe) else { return };
+    // An unpacked package: bin\ with the gateway (and the test-only DLL), web.config, a wheelhouse.
+    let app = wine.dir.path().join("Shop");
+    std::fs::create_dir_all(app.join("bin")).unwrap();
+    std::fs::create_dir_all(app.join("wheelhouse")).unwrap();
+    std::fs::copy(&exe, app.join("bin/iiswsgi-gateway.exe")).unwrap();
+    std::fs::copy(
+        wine.dir.path().join("bcryptprimitives.dll"),
+        app.join("bin/bcryptprimitives.dll"),
+    )
+    .unwrap();
+    std::fs::write(app.join("wheelhouse/requirements.txt"), "flask==3.1.3\n").unwrap();
+    std::fs::write(
+        app.join("web.config"),
+        "<configuration><appSettings><add key=\"IISWSGI_PYTHON\" value=\"py -3.12\" /></appSettings>\
+         <system.webServer><handlers><add name=\"Shop-wsgi\" path=\"*\" verb=\"*\" modules=\"FastCgiModule\" \
+         scriptProcessor=\"%APPL_PHYSICAL_PATH%\\bin\\iiswsgi-gateway.exe\" resourceType=\"Unspecified\" /></handlers></system.webServer></configuration>",
+    )
+    .unwrap();
+    let out = wine.run(
+        &[
+            "Shop/bin/iiswsgi-gateway.exe",
+            "install",
+            "--dry-run",
+            "--iis-app",
+            "Default Web Site/Shop",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The app folder, as Windows names it (Wine maps / to Z:).
+    let line = text
+        .lines()
+        .find(|l| l.contains("install (dry run"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let folder = line.rsplit(" into ").next().unwrap().trim().to_string();
+    assert!(
+        folder.starts_with("Z:\\") && folder.ends_with("\\Shop"),
+        "{line}"
+    );
+    assert!(
+        text.contains("%APPL_PHYSICAL_PATH% replaced 1 time(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("$ py -3.12 -m venv {folder}\\.venv.new")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("\\system32\\inetsrv\\appcmd.exe set config -section:system.webServer/fastCgi /+[fullPath='{folder}\\bin\\iiswsgi-gateway.exe',arguments=''")), "{text}");
+    assert!(text.contains("unlock config \"Default Web Site/Shop\" -section:system.webServer/handlers /commit:apphost"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "$ icacls {folder} /grant \"IIS AppPool\\DefaultAppPool:(OI)(CI)RX\" /T /Q"
+        )),
+        "{text}"
+    );
+    // A dry run changes nothing.
+    assert!(
+        std::fs::read_to_string(app.join("web.config"))
+            .unwrap()
+            .contains("%APPL_PHYSICAL_PATH%")
+    );
+    assert!(!app.join("iis_install.stamp").exists());
 }
