@@ -1,0 +1,255 @@
+"""Gateway benchmark: iiswsgi-gateway against flup's FastCGI WSGI server
+(flup.server.fcgi_single, pure Python, one request at a time per process,
+the same model as wfastcgi and as ours), both spawned by the same Apache
+httpd + mod_fcgid on 127.0.0.1 with the same number of processes, serving
+the same plain WSGI hello-world (the gateways' own cost), Flask hello-world
+and Django page. wrk drives 1 and 8 concurrent
+connections; the script prints requests/s, p99 latency and memory per
+process for each, and our/flup ratios.
+
+    bench/gateway.sh            (builds the gateway, makes the venv, runs this)
+
+Run as root: Apache serves as www-data, so everything is staged under a
+world-readable temp folder.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+GATEWAY = sys.argv[1]
+VENV = sys.argv[2]
+DURATION = os.environ.get("BENCH_SECONDS", "8")
+# As many processes as the most connections: with fewer, mod_fcgid makes
+# a request wait for a free process in 1 s steps, which is the host's p99.
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "8"))
+MODULES = "/usr/lib/apache2/modules"
+
+FLASK_APP = '''from flask import Flask
+app = Flask(__name__)
+
+@app.route("/")
+def hello():
+    return "Hello, World!"
+'''
+
+PLAIN_APP = '''def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [b"Hello, World!"]
+'''
+
+DJANGO_VIEW = '''from django.shortcuts import render
+
+def page(request):
+    return render(request, "page.html", {"items": range(20), "title": "Django on IIS"})
+'''
+
+DJANGO_TEMPLATE = '''<!doctype html><title>{{ title }}</title><h1>{{ title }}</h1>
+<ul>{% for i in items %}<li>item {{ i }}</li>{% endfor %}</ul>
+'''
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_apps(root):
+    py = os.path.join(VENV, "bin", "python")
+    flask = os.path.join(root, "flask")
+    os.makedirs(flask)
+    with open(os.path.join(flask, "app.py"), "w") as f:
+        f.write(FLASK_APP)
+    plain = os.path.join(root, "plain")
+    os.makedirs(plain)
+    with open(os.path.join(plain, "app.py"), "w") as f:
+        f.write(PLAIN_APP)
+    django = os.path.join(root, "django")
+    os.makedirs(django)
+    subprocess.run([py, "-m", "django", "startproject", "site1", "."], cwd=django, check=True)
+    settings = os.path.join(django, "site1", "settings.py")
+    text = open(settings).read()
+    text = text.replace("DEBUG = True", "DEBUG = False").replace("ALLOWED_HOSTS = []", "ALLOWED_HOSTS = ['*']")
+    text = text.replace("'DIRS': [],", "'DIRS': [BASE_DIR / 'templates'],")
+    open(settings, "w").write(text)
+    os.makedirs(os.path.join(django, "templates"))
+    open(os.path.join(django, "templates", "page.html"), "w").write(DJANGO_TEMPLATE)
+    open(os.path.join(django, "site1", "views.py"), "w").write(DJANGO_VIEW)
+    open(os.path.join(django, "site1", "urls.py"), "w").write(
+        "from django.urls import path\nfrom site1 import views\nurlpatterns = [path('', views.page)]\n"
+    )
+    return {"plain": (plain, "app:app"), "flask": (flask, "app:app"), "django": (django, "site1.wsgi.application")}
+
+
+def web_config(settings):
+    adds = "".join('<add key="%s" value="%s"/>' % kv for kv in settings.items())
+    return '<?xml version="1.0"?><configuration><appSettings>%s</appSettings></configuration>' % adds
+
+
+def flup_runner(app_dir, handler):
+    module, _, name = handler.partition(":") if ":" in handler else handler.rpartition(".")
+    return """#!%s
+import os, sys
+sys.path.insert(0, %r)
+os.chdir(%r)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site1.settings")
+from flup.server.fcgi_single import WSGIServer
+from %s import %s as application
+WSGIServer(application).run()
+""" % (os.path.join(VENV, "bin", "python"), app_dir, app_dir, module, name)
+
+
+def stage(root, apps):
+    """Each app twice: served by our gateway (bin/iiswsgi-gateway beside
+    web.config, as on IIS) and by flup (a script mod_fcgid starts)."""
+    locations = []
+    for name, (src, handler) in apps.items():
+        ours = os.path.join(root, "apps", name + "-ours")
+        shutil.copytree(src, ours)
+        os.makedirs(os.path.join(ours, "bin"))
+        shutil.copy(GATEWAY, os.path.join(ours, "bin", "iiswsgi-gateway"))
+        settings = {"WSGI_HANDLER": handler.replace(":", "."), "IISWSGI_VENV": VENV, "WSGI_RESTART_FILE_REGEX": ""}
+        if name == "django":
+            settings["DJANGO_SETTINGS_MODULE"] = "site1.settings"
+        open(os.path.join(ours, "web.config"), "w").write(web_config(settings))
+        flup = os.path.join(root, "apps", name + "-flup")
+        shutil.copytree(src, flup)
+        runner = os.path.join(flup, "run.fcgi")
+        open(runner, "w").write(flup_runner(flup, handler))
+        os.chmod(runner, 0o755)
+        for url, exe in (("/%s-ours" % name, os.path.join(ours, "bin", "iiswsgi-gateway")), ("/%s-flup" % name, runner)):
+            locations.append(
+                'Alias "%s" "%s"\n<Location "%s">\n SetHandler fcgid-script\n Options +ExecCGI\n Require all granted\n</Location>\n'
+                % (url, exe, url)
+            )
+    return "".join(locations)
+
+
+def start_apache(root, locations):
+    port = free_port()
+    for d in ("run", "fcgid", "logs", "htdocs"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    conf = """ServerRoot "{r}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{r}/run/httpd.pid"
+DefaultRuntimeDir "{r}/run"
+Mutex file:{r}/run default
+User www-data
+Group www-data
+ErrorLog "{r}/logs/error.log"
+LogLevel error
+DocumentRoot "{r}/htdocs"
+LoadModule mpm_event_module {m}/mod_mpm_event.so
+LoadModule authz_core_module {m}/mod_authz_core.so
+LoadModule alias_module {m}/mod_alias.so
+LoadModule fcgid_module {m}/mod_fcgid.so
+ServerLimit 4
+ThreadsPerChild 32
+FcgidIPCDir "{r}/fcgid"
+FcgidProcessTableFile "{r}/fcgid/shm"
+FcgidMaxProcessesPerClass {n}
+FcgidMinProcessesPerClass {n}
+FcgidMaxProcesses 64
+FcgidMaxRequestsPerProcess 0
+FcgidIdleTimeout 0
+FcgidIdleScanInterval 600
+FcgidSpawnScoreUpLimit 1000
+FcgidSpawnScore 1
+FcgidTerminationScore 0
+FcgidOutputBufferSize 0
+{locations}""".format(r=root, port=port, m=MODULES, n=PROCESSES, locations=locations)
+    open(os.path.join(root, "httpd.conf"), "w").write(conf)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+    subprocess.run(["chmod", "-R", "a+rX", root], check=True)
+    os.chmod(os.path.join(root, "logs"), 0o777)
+    os.chmod(os.path.join(root, "fcgid"), 0o777)
+    proc = subprocess.Popen(["/usr/sbin/apache2", "-DFOREGROUND", "-f", os.path.join(root, "httpd.conf")])
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("Apache did not start: " + open(os.path.join(root, "logs", "error.log")).read())
+
+
+def wrk(url, connections):
+    threads = min(connections, 2)
+    out = subprocess.run(
+        ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ss" % DURATION, "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, float(p99.group(1)) * scale, int(errors.group(1)) if errors else 0
+
+
+def rss_per_process(marker):
+    """Mean resident memory (MiB) of the processes whose command line holds marker."""
+    sizes = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open("/proc/%s/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode()
+            if marker in cmd and "apache2" not in cmd:
+                status = open("/proc/%s/status" % pid).read()
+                sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+        except OSError:
+            pass
+    return (sum(sizes) / len(sizes) if sizes else 0.0), len(sizes)
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="iiswsgi-gwbench-")
+    try:
+        apps = make_apps(os.path.join(root, "src"))
+        locations = stage(root, apps)
+        proc, port = start_apache(root, locations)
+        try:
+            results = {}
+            for app in ("plain", "flask", "django"):
+                for who in ("ours", "flup"):
+                    url = "http://127.0.0.1:%d/%s-%s/" % (port, app, who)
+                    check = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url], capture_output=True, text=True)
+                    if check.stdout != "200":
+                        raise SystemExit("%s answered %s: %s" % (url, check.stdout, open(os.path.join(root, "logs", "error.log")).read()[-2000:]))
+                    wrk(url, 8)  # warm up every process
+                    for c in (1, 8):
+                        results[(app, who, c)] = wrk(url, c)
+                    marker = ("%s-ours/bin/iiswsgi-gateway" % app) if who == "ours" else ("%s-flup/run.fcgi" % app)
+                    results[(app, who, "rss")] = rss_per_process(marker)
+            print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point"
+                  % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION))
+            print("%-7s %-5s %4s %10s %10s %8s %10s" % ("app", "conns", "", "ours r/s", "flup r/s", "ratio", "p99 ms o/f"))
+            for app in ("plain", "flask", "django"):
+                for c in (1, 8):
+                    o, f = results[(app, "ours", c)], results[(app, "flup", c)]
+                    print("%-7s %-5d %4s %10.0f %10.0f %7.2fx %5.2f/%-5.2f%s" % (
+                        app, c, "", o[0], f[0], o[0] / f[0], o[1], f[1], "  (non-2xx: %d/%d)" % (o[2], f[2]) if o[2] or f[2] else ""))
+                ro, no = results[(app, "ours", "rss")]
+                rf, nf = results[(app, "flup", "rss")]
+                print("%-7s memory per process: ours %.1f MiB (%d processes), flup %.1f MiB (%d)" % (app, ro, no, rf, nf))
+            print(json.dumps({"%s/%s/%s" % k: v for k, v in results.items()}))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
