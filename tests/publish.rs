@@ -201,11 +201,10 @@ fn webdav_publish_downloads_back_identical_and_reruns_are_safe() {
     }
 }
 
-#[test]
-fn s3_publish_to_moto_lists_and_compares() {
-    let Some(moto) = common::venv_tool("moto_server") else {
-        return;
-    };
+/// moto on a free port with a bucket named `bucket`, and the environment
+/// that points publish at it.
+fn moto() -> Option<(Server, String)> {
+    let moto = common::venv_tool("moto_server")?;
     let port = common::free_port();
     let mut cmd = Process::new(moto);
     cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
@@ -220,15 +219,27 @@ fn s3_publish_to_moto_lists_and_compares() {
             .status()
             .is_success()
     );
-    let dir = project(&manifest("https://downloads.example.org/releases/"));
-    let endpoint = server.url("");
-    let env = [
+    let endpoint = server.url("").trim_end_matches('/').to_string();
+    Some((server, endpoint))
+}
+
+fn moto_env(endpoint: &str) -> [(&'static str, &str); 5] {
+    [
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
         ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT", endpoint.trim_end_matches('/')),
+        ("AWS_ENDPOINT", endpoint),
         ("AWS_ALLOW_HTTP", "true"),
-    ];
+    ]
+}
+
+#[test]
+fn s3_publish_to_moto_lists_and_compares() {
+    let Some((_server, endpoint)) = moto() else {
+        return;
+    };
+    let dir = project(&manifest("https://downloads.example.org/releases/"));
+    let env = moto_env(&endpoint);
     let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
     assert_eq!(code, 0, "{out}");
     let Some(python) = common::venv_python() else {
@@ -238,7 +249,7 @@ fn s3_publish_to_moto_lists_and_compares() {
     let listing = common::run_ok(
         Process::new(python)
             .arg(common::repo("tests/python/s3_objects.py"))
-            .arg(endpoint.trim_end_matches('/'))
+            .arg(&endpoint)
             .arg("bucket")
             .arg(dump.path()),
     );
@@ -720,44 +731,24 @@ fn large_project(manifest: &str, mb: usize) -> tempfile::TempDir {
 
 #[test]
 fn large_packages_stream_to_s3_in_parts_and_to_http_in_one_streamed_put() {
-    let Some(moto) = common::venv_tool("moto_server") else {
+    let Some((_server, endpoint)) = moto() else {
         return;
     };
     let Some(python) = common::venv_python() else {
         return;
     };
-    let port = common::free_port();
-    let mut cmd = Process::new(moto);
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    let server = common::start_server(cmd, port, tempfile::tempdir().unwrap());
-    let client = reqwest::blocking::Client::new();
-    assert!(
-        client
-            .put(server.url("bucket"))
-            .send()
-            .unwrap()
-            .status()
-            .is_success()
-    );
     let dir = large_project(&manifest("https://downloads.example.org/releases/"), 20);
     let zip = dir.path().join("dist/Shop-1.2.msdeploy.zip");
     let size = std::fs::metadata(&zip).unwrap().len();
     assert!(size > 16 << 20, "above the streaming threshold: {size}");
-    let endpoint = server.url("");
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT", endpoint.trim_end_matches('/')),
-        ("AWS_ALLOW_HTTP", "true"),
-    ];
+    let env = moto_env(&endpoint);
     let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
     assert_eq!(code, 0, "{out}");
     let dump = tempfile::tempdir().unwrap();
     let listing = common::run_ok(
         Process::new(&python)
             .arg(common::repo("tests/python/s3_objects.py"))
-            .arg(endpoint.trim_end_matches('/'))
+            .arg(&endpoint)
             .arg("bucket")
             .arg(dump.path())
             .arg("etags"),

@@ -59,8 +59,41 @@ wfastcgi's names: WSGI_HANDLER, PYTHONPATH, WSGI_LOG, WSGI_RESTART_FILE_REGEX;
 and IISWSGI_VENV, IISWSGI_SHOW_TRACEBACK.
 ";
 
+/// `--flag value` and `--flag=value` alike, one flag at a time.
+struct Flags<I: Iterator<Item = String>> {
+    it: I,
+    inline: Option<String>,
+}
+
+impl<I: Iterator<Item = String>> Flags<I> {
+    fn new(it: I) -> Self {
+        Flags { it, inline: None }
+    }
+
+    fn next_flag(&mut self) -> Option<String> {
+        let arg = self.it.next()?;
+        match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => {
+                self.inline = Some(v.to_owned());
+                Some(f.to_owned())
+            }
+            _ => {
+                self.inline = None;
+                Some(arg)
+            }
+        }
+    }
+
+    fn value(&mut self, name: &str) -> Result<String, String> {
+        self.inline
+            .take()
+            .or_else(|| self.it.next())
+            .ok_or_else(|| format!("{name} needs a value"))
+    }
+}
+
 /// Parses the arguments after the program name. Kept by hand: the gateway
-/// takes three options and should start in a millisecond.
+/// takes a few options and should start in a millisecond.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut it = args.into_iter().peekable();
     if it.peek().map(String::as_str) == Some("install") {
@@ -71,48 +104,30 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         bind: None,
         app_dir: std::env::var_os("IISWSGI_APP_DIR").map(PathBuf::from),
     };
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
+    let mut flags = Flags::new(it);
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-V" | "--version" => return Ok(Command::Version),
             "-h" | "--help" => return Ok(Command::Help),
-            "--bind" => out.bind = Some(value("--bind")?),
-            "--app-dir" => out.app_dir = Some(PathBuf::from(value("--app-dir")?)),
+            "--bind" => out.bind = Some(flags.value("--bind")?),
+            "--app-dir" => out.app_dir = Some(PathBuf::from(flags.value("--app-dir")?)),
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
     Ok(Command::Serve(out))
 }
 
-fn parse_install(mut it: impl Iterator<Item = String>) -> Result<InstallArgs, String> {
+fn parse_install(it: impl Iterator<Item = String>) -> Result<InstallArgs, String> {
     let mut out = InstallArgs {
         no_iis: !cfg!(windows),
         ..InstallArgs::default()
     };
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
+    let mut flags = Flags::new(it);
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
-            "--app-dir" => out.app_dir = Some(PathBuf::from(value("--app-dir")?)),
-            "--iis-app" => out.iis_app = Some(value("--iis-app")?),
-            "--python" => out.python = Some(value("--python")?),
+            "--app-dir" => out.app_dir = Some(PathBuf::from(flags.value("--app-dir")?)),
+            "--iis-app" => out.iis_app = Some(flags.value("--iis-app")?),
+            "--python" => out.python = Some(flags.value("--python")?),
             "--dry-run" => out.dry_run = true,
             "--no-iis" => out.no_iis = true,
             other => return Err(format!("install: unknown argument {other:?}; see --help")),

@@ -357,25 +357,35 @@ fn django_project_under_mod_fcgid() {
     assert_validator_quiet(&apache, "/django");
 }
 
-#[test]
-fn an_import_failure_is_a_500_page_until_fixed_without_restarting_apache() {
+/// Apache serving one app at /app, for the tests that need no venv.
+fn one_app(source: PathBuf, app_settings: &[(&str, &str)]) -> Option<Apache> {
     if !apache::available() {
-        return;
+        return None;
     }
     apache::check_gateway_python_is_shared();
-    let apache = Apache::start(
+    Some(Apache::start(
         &[Mount {
             prefix: "/app".into(),
-            source: apps_dir().join("broken"),
-            // No reload watcher: the fix is found because a failed import is tried again.
-            app_settings: settings(&[
-                ("WSGI_HANDLER", "app.application"),
-                ("WSGI_RESTART_FILE_REGEX", ""),
-            ]),
+            source,
+            app_settings: settings(app_settings),
             static_aliases: vec![],
         }],
         1,
-    );
+    ))
+}
+
+#[test]
+fn an_import_failure_is_a_500_page_until_fixed_without_restarting_apache() {
+    // No reload watcher: the fix is found because a failed import is tried again.
+    let Some(apache) = one_app(
+        apps_dir().join("broken"),
+        &[
+            ("WSGI_HANDLER", "app.application"),
+            ("WSGI_RESTART_FILE_REGEX", ""),
+        ],
+    ) else {
+        return;
+    };
     let (status, body) = apache.curl("/app/", &[]);
     let page = String::from_utf8_lossy(&body);
     assert_eq!(status, 500);
@@ -400,19 +410,12 @@ fn an_import_failure_is_a_500_page_until_fixed_without_restarting_apache() {
 
 #[test]
 fn touching_a_watched_file_makes_the_next_request_use_new_code() {
-    if !apache::available() {
+    let Some(apache) = one_app(
+        apps_dir().join("conformance"),
+        &[("WSGI_HANDLER", "app.application")],
+    ) else {
         return;
-    }
-    apache::check_gateway_python_is_shared();
-    let apache = Apache::start(
-        &[Mount {
-            prefix: "/app".into(),
-            source: apps_dir().join("conformance"),
-            app_settings: settings(&[("WSGI_HANDLER", "app.application")]),
-            static_aliases: vec![],
-        }],
-        1,
-    );
+    };
     assert_eq!(
         apache.curl("/app/", &[]),
         (200, b"hello from v1 /".to_vec())

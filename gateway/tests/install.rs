@@ -46,7 +46,19 @@ fn unpacked_app(venv: &Path) -> tempfile::TempDir {
         ),
     )
     .unwrap();
-    let wheelhouse = app.join("wheelhouse");
+    download_wheels(venv, &app.join("wheelhouse"), "flask==3.1.3");
+    std::fs::write(
+        app.join("wheelhouse/requirements.txt"),
+        "flask==3.1.3
+",
+    )
+    .unwrap();
+    dir
+}
+
+/// Wheels for this machine into `dest` (pip's cache spares the network
+/// after the first run).
+fn download_wheels(venv: &Path, dest: &Path, requirement: &str) {
     let out = Command::new(venv.join("bin/python"))
         .args([
             "-m",
@@ -57,17 +69,15 @@ fn unpacked_app(venv: &Path) -> tempfile::TempDir {
             "--only-binary=:all:",
             "--dest",
         ])
-        .arg(&wheelhouse)
-        .arg("flask==3.1.3")
+        .arg(dest)
+        .arg(requirement)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "pip download: {}",
+        "pip download {requirement}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::write(wheelhouse.join("requirements.txt"), "flask==3.1.3\n").unwrap();
-    dir
 }
 
 /// Runs the install with the network off (`unshare -n`) when that is
@@ -249,25 +259,7 @@ fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
         .unwrap()
         .replace("<add key=\"WSGI_HANDLER\"", "<add key=\"IISWSGI_HOSTING\" value=\"http-platform\" />\n    <add key=\"WSGI_HANDLER\"");
     std::fs::write(app.join("web.config"), web_config).unwrap();
-    let out = Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--dest",
-        ])
-        .arg(app.join("wheelhouse"))
-        .arg("waitress==3.0.2")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    download_wheels(&venv, &app.join("wheelhouse"), "waitress==3.0.2");
     std::fs::write(
         app.join("wheelhouse/requirements.txt"),
         "flask==3.1.3\nwaitress==3.0.2\n",
