@@ -31,6 +31,7 @@ pub mod publish;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod verify;
 pub mod wake_on_panic;
 pub mod wheelhouse;
 pub mod xml_escape;
