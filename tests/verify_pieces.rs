@@ -1,0 +1,216 @@
+//! The pieces of `verify` built so far (issue #14): packages opened
+//! safely, and parameter values applied to the laid-out files as msdeploy
+//! applies them, with SetParameters.xml files in Microsoft's format.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use iiswsgi::verify::apply::apply;
+use iiswsgi::verify::package::{PackageError, unpack};
+use iiswsgi::verify::parameters::{parse_declared, parse_set_parameters, resolve};
+
+fn zip_with(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(file.path()).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    file
+}
+
+fn nothing_in(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+#[test]
+fn unsafe_names_bombs_and_missing_manifests_are_refused_before_anything_is_written() {
+    let deflated = zip::CompressionMethod::Deflated;
+    for (bad, why) in [
+        ("../evil.txt", "climbs out of the package"),
+        ("App/../../evil.txt", "climbs out of the package"),
+        ("/etc/evil", "is an absolute path"),
+        ("C:/Windows/evil.dll", "names a drive"),
+        ("C:\\Windows\\evil.dll", "names a drive"),
+        ("..\\evil.txt", "climbs out of the package"),
+    ] {
+        // The bad entry last: nothing before it may have been written either.
+        let zip = zip_with(
+            &[
+                ("Manifest.xml", b"<MSDeploy.iisApp/>"),
+                ("App/ok.txt", b"ok"),
+                (bad, b"x"),
+            ],
+            deflated,
+        );
+        let into = tempfile::tempdir().unwrap();
+        let err = unpack(zip.path(), into.path()).unwrap_err();
+        assert!(
+            matches!(err, PackageError::UnsafeName { .. }),
+            "{bad}: {err}"
+        );
+        assert!(
+            err.to_string().contains(why)
+                && err.to_string().contains("before anything is extracted"),
+            "{bad}: {err}"
+        );
+        assert!(nothing_in(into.path()), "{bad}: something was extracted");
+    }
+    // A bomb: 64 MiB of zeros stored in about 64 KiB.
+    let zeros = vec![0u8; 64 << 20];
+    let zip = zip_with(
+        &[
+            ("Manifest.xml", b"<MSDeploy.iisApp/>"),
+            ("App/zeros.bin", &zeros),
+        ],
+        deflated,
+    );
+    let into = tempfile::tempdir().unwrap();
+    let err = unpack(zip.path(), into.path()).unwrap_err();
+    assert!(matches!(err, PackageError::Bomb { .. }), "{err}");
+    assert!(nothing_in(into.path()));
+    // No Manifest.xml.
+    let zip = zip_with(&[("App/app.py", b"")], deflated);
+    let into = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        unpack(zip.path(), into.path()).unwrap_err(),
+        PackageError::NoManifest { .. }
+    ));
+    // A file that is no zip.
+    let not_zip = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(not_zip.path(), b"hello").unwrap();
+    assert!(matches!(
+        unpack(not_zip.path(), into.path()).unwrap_err(),
+        PackageError::NotZip(..)
+    ));
+}
+
+/// The pyramid example, built: a real package of this tool's.
+fn built_example(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    let out = assert_cmd::Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let zip = std::fs::read_dir(dir.path().join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .unwrap();
+    (dir, zip)
+}
+
+#[test]
+fn a_set_parameters_file_changes_the_files_as_msdeploy_would() {
+    let (_dir, zip) = built_example("pyramid");
+    let site = tempfile::tempdir().unwrap();
+    let unpacked = unpack(&zip, site.path()).unwrap();
+    assert!(unpacked.files.contains(&"Parameters.xml".to_string()));
+    let declared =
+        parse_declared(&std::fs::read_to_string(site.path().join("Parameters.xml")).unwrap())
+            .unwrap();
+    let set = r#"<?xml version="1.0" encoding="utf-8"?>
+<parameters>
+  <setParameter name="ApplicationPath" value="Contoso/pyramid" />
+  <setParameter name="scaffold" value="alchemy" />
+</parameters>"#;
+    let values = resolve(&declared, &parse_set_parameters(set).unwrap()).unwrap();
+    let applied = apply(site.path(), &unpacked.files, &declared, &values).unwrap();
+    assert!(!applied.changes.is_empty(), "{applied:?}");
+    let setup_cfg = std::fs::read_to_string(site.path().join("PyramidIISApp/setup.cfg")).unwrap();
+    assert!(
+        setup_cfg.contains("alchemy") && !setup_cfg.contains("__msdeploy_scaffold__"),
+        "{setup_cfg}"
+    );
+    // An enumeration value the package does not offer is refused.
+    let bad = parse_set_parameters(
+        r#"<parameters><setParameter name="scaffold" value="nope" /></parameters>"#,
+    )
+    .unwrap();
+    let err = resolve(&declared, &bad).unwrap_err().to_string();
+    assert!(
+        err.contains("'nope' is not one of starter, zodb, alchemy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_iiswsgi_sample_fixture_parameterizes_its_ini_file() {
+    let text = std::fs::read_to_string(common::fixture(
+        "msdeploy/webapp/iiswsgi-sample/Parameters.xml",
+    ))
+    .unwrap();
+    let declared = parse_declared(&text).unwrap();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("IISWSGISampleApp")).unwrap();
+    std::fs::write(
+        site.path().join("IISWSGISampleApp/iis_fcgi.ini"),
+        "[app:main]\ndevel = __msdeploy_devel_mode__\ndb = __msdeploy_db_type__\n",
+    )
+    .unwrap();
+    let values = resolve(
+        &declared,
+        &parse_set_parameters(
+            r#"<parameters><setParameter name="DBType" value="MySQL"/></parameters>"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let applied = apply(
+        site.path(),
+        &["IISWSGISampleApp/iis_fcgi.ini".to_string()],
+        &declared,
+        &values,
+    )
+    .unwrap();
+    assert_eq!(applied.changes.len(), 2, "{applied:?}");
+    assert_eq!(
+        std::fs::read_to_string(site.path().join("IISWSGISampleApp/iis_fcgi.ini")).unwrap(),
+        "[app:main]\ndevel = True\ndb = MySQL\n"
+    );
+}
+
+#[test]
+fn an_xpath_that_matches_nothing_is_a_warning_as_in_msdeploy() {
+    let declared = parse_declared(
+        r#"<parameters><parameter name="Key" defaultValue="v"><parameterEntry kind="XmlFile" scope="\\web\.config$" match="/configuration/appSettings/add[@key='MISSING']/@value"/></parameter></parameters>"#,
+    )
+    .unwrap();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("App")).unwrap();
+    let original =
+        "<configuration><appSettings><add key=\"A\" value=\"1\" /></appSettings></configuration>";
+    std::fs::write(site.path().join("App/web.config"), original).unwrap();
+    let values = resolve(&declared, &[]).unwrap();
+    let applied = apply(
+        site.path(),
+        &["App/web.config".to_string()],
+        &declared,
+        &values,
+    )
+    .unwrap();
+    assert!(applied.changes.is_empty());
+    assert_eq!(
+        applied.warnings,
+        [
+            "parameter 'Key': \"/configuration/appSettings/add[@key='MISSING']/@value\" matches nothing in App/web.config"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.path().join("App/web.config")).unwrap(),
+        original,
+        "unchanged"
+    );
+}
