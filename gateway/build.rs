@@ -28,6 +28,24 @@ fn main() {
         if let Some(dir) = &config.lib_dir {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
         }
+        // `--built-for`: the Python a venv for this build must be made with
+        // (iiswsgi verify asks, to install the app for it).
+        // (With abi3 pyo3 reports the oldest version served; the linked
+        // libpython is the interpreter's own, so ask it.)
+        let exe = config
+            .executable
+            .clone()
+            .unwrap_or_else(|| "python3".into());
+        let version = Command::new(&exe)
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| format!("{}.{}", config.version.major, config.version.minor));
+        println!("cargo:rustc-env=IISWSGI_GATEWAY_BUILT_FOR={version} {exe}");
+    } else {
+        println!("cargo:rustc-env=IISWSGI_GATEWAY_BUILT_FOR=stable-abi-3.9+ python3.dll");
     }
     if target_os == "windows" && target_env == "gnu" {
         let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));

@@ -61,6 +61,8 @@ pub enum Command {
     Publish(PublishArgs),
     /// List a package's entries and decode its provider options
     Inspect(InspectArgs),
+    /// Install a package as Web Deploy would, serve it, and request pages
+    Verify(VerifyArgs),
     /// Print the JSON Schema of iiswsgi.toml (for editor completion)
     Schema,
 }
@@ -153,6 +155,31 @@ pub struct InitArgs {
     /// Print iiswsgi.toml instead of writing anything
     #[arg(long)]
     pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package (default: the one `iiswsgi build` wrote for the manifest)
+    #[arg(value_name = "PACKAGE")]
+    pub package: Option<PathBuf>,
+    /// A parameter value, as msdeploy's -setParam (repeatable; after the file)
+    #[arg(long = "set-param", value_name = "NAME=VALUE")]
+    pub set_param: Vec<String>,
+    /// A SetParameters.xml (Microsoft's format)
+    #[arg(long, value_name = "FILE")]
+    pub set_param_file: Option<PathBuf>,
+    /// A path to request (repeatable; default /)
+    #[arg(long = "request", value_name = "PATH")]
+    pub request: Vec<String>,
+    /// The status every request must answer with (default: any below 500)
+    #[arg(long, value_name = "CODE")]
+    pub expect_status: Option<u16>,
+    /// Text every response body must contain
+    #[arg(long, value_name = "TEXT")]
+    pub expect_text: Option<String>,
+    /// Where the built package is (default: dist/ beside iiswsgi.toml)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

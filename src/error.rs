@@ -123,6 +123,14 @@ pub enum Error {
         help("--merge takes an existing WebPI feed (an Atom <feed> document)")
     )]
     Merge { path: PathBuf, message: String },
+
+    #[error("verify: {message}")]
+    #[diagnostic(code(iiswsgi::verify))]
+    Verify {
+        message: String,
+        /// A parameter value is missing or invalid (exit 78).
+        bad_parameters: bool,
+    },
 }
 
 impl Error {
@@ -130,6 +138,10 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::BadSourceDateEpoch(_) => exit::CONFIG,
+            Error::Verify {
+                bad_parameters: true,
+                ..
+            } => exit::CONFIG,
             _ => exit::FAILURE,
         }
     }

@@ -32,7 +32,7 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    fn json(&self, value: serde_json::Value) {
+    pub fn json(&self, value: serde_json::Value) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{value}");
     }

@@ -26,6 +26,8 @@ pub enum Command {
     Serve(Args),
     Install(InstallArgs),
     Version,
+    /// `--built-for`: the Python version and interpreter this build embeds.
+    BuiltFor,
     Help,
 }
 
@@ -45,6 +47,7 @@ Options:
                   request's APPL_PHYSICAL_PATH, else the folder above bin\\
                   holding web.config, else the working folder)
   -V, --version   print the version
+  --built-for     print the Python this build embeds (version and interpreter)
   -h, --help      print this help
 
 install (run by Web Deploy's runCommand after it copied the app) replaces
@@ -108,6 +111,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-V" | "--version" => return Ok(Command::Version),
+            "--built-for" => return Ok(Command::BuiltFor),
             "-h" | "--help" => return Ok(Command::Help),
             "--bind" => out.bind = Some(flags.value("--bind")?),
             "--app-dir" => out.app_dir = Some(PathBuf::from(flags.value("--app-dir")?)),

@@ -31,6 +31,10 @@ fn main() {
             println!("iiswsgi-gateway {}", env!("CARGO_PKG_VERSION"));
             return;
         }
+        Ok(Command::BuiltFor) => {
+            println!("{}", env!("IISWSGI_GATEWAY_BUILT_FOR"));
+            return;
+        }
         Ok(Command::Help) => {
             print!("{}", cli::HELP);
             return;

@@ -6,6 +6,7 @@ mod feed;
 mod init;
 mod inspect;
 mod publish;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Feed(args) => feed::run(&load(cli)?, args, &reporter),
         Command::Publish(args) => publish::run(&load(cli)?, args, &reporter),
         Command::Inspect(args) => inspect::run(&args.path, &reporter),
+        Command::Verify(args) => verify::run(cli, args, &reporter),
         Command::Schema => {
             print!("{}", crate::schema::manifest_schema());
             Ok(())

@@ -1,9 +1,13 @@
-//! Pieces of `iiswsgi verify` (issue #14): installing a package the way
-//! Web Deploy would. So far: opening a package safely (`package`), the
-//! parameter engine (`parameters`), and applying values to the laid-out
-//! files (`apply`). The command that ties them to the install step and the
-//! gateway is not written yet.
+//! `iiswsgi verify` (issue #14): a package installed the way Web Deploy
+//! would install it, then served and asked for pages (`run`). Its parts:
+//! opening a package safely (`package`), the parameter engine
+//! (`parameters`), applying values to the files (`apply`), the wheelhouse
+//! made installable here (`local_wheels`), and a FastCGI client
+//! (`fastcgi_client`) to talk to the gateway.
 
 pub mod apply;
+pub mod fastcgi_client;
+pub mod local_wheels;
 pub mod package;
 pub mod parameters;
+pub mod run;

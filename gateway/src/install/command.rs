@@ -74,13 +74,14 @@ impl fmt::Display for Cmd {
 
 /// `%windir%\system32\inetsrv\appcmd.exe`.
 pub fn appcmd_path() -> PathBuf {
-    let windir = std::env::var_os("windir")
-        .or_else(|| std::env::var_os("SystemRoot"))
-        .unwrap_or_else(|| "C:\\Windows".into());
-    Path::new(&windir)
-        .join("system32")
-        .join("inetsrv")
-        .join("appcmd.exe")
+    let windir = std::env::var("windir")
+        .or_else(|_| std::env::var("SystemRoot"))
+        .unwrap_or_else(|_| r"C:\Windows".into());
+    // Joined with `\` whatever this machine is: off Windows it is only shown.
+    PathBuf::from(format!(
+        r"{}\system32\inetsrv\appcmd.exe",
+        windir.trim_end_matches('\\')
+    ))
 }
 
 /// How Python is named on the server (IISWSGI_PYTHON): the `py` launcher

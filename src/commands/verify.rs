@@ -1,0 +1,86 @@
+use crate::cli::{Cli, VerifyArgs};
+use crate::error::Error;
+use crate::report::{MessageFormat, Reporter};
+use crate::verify::run::{VerifyError, VerifyRequest, verify};
+
+pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Error> {
+    let package = match &args.package {
+        Some(p) => p.clone(),
+        None => {
+            let loaded = super::load(cli)?;
+            let app = loaded.apps.first().expect("a loaded manifest has an app");
+            let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
+            crate::package::out_dir(app, args.out_dir.as_deref()).join(file)
+        }
+    };
+    let mut set_params = Vec::new();
+    for p in &args.set_param {
+        let (name, value) = p.split_once('=').ok_or_else(|| Error::Verify {
+            message: format!("--set-param {p:?} is not NAME=VALUE"),
+            bad_parameters: true,
+        })?;
+        set_params.push((name.to_string(), value.to_string()));
+    }
+    let request = VerifyRequest {
+        package,
+        set_param_file: args.set_param_file.clone(),
+        set_params,
+        requests: args.request.clone(),
+        expect_status: args.expect_status,
+        expect_text: args.expect_text.clone(),
+    };
+    let report = verify(&request).map_err(|e| match e {
+        VerifyError::Parameters(message) => Error::Verify {
+            message,
+            bad_parameters: true,
+        },
+        VerifyError::Failed(message) => Error::Verify {
+            message,
+            bad_parameters: false,
+        },
+    })?;
+    for step in &report.steps {
+        reporter.status("Verify", step);
+    }
+    for w in &report.warnings {
+        reporter.warning(w);
+    }
+    for r in &report.requests {
+        if reporter.format == MessageFormat::Json {
+            reporter.json(serde_json::json!({"reason": "verify-request", "path": r.path, "status": r.status, "millis": r.millis, "body_start": r.body_start, "failure": r.failure}));
+        } else {
+            let verdict = r
+                .failure
+                .as_deref()
+                .map(|f| format!(" FAILED: {f}"))
+                .unwrap_or_default();
+            println!(
+                "GET {} -> {} in {} ms{verdict}: {}",
+                r.path,
+                r.status,
+                r.millis,
+                r.body_start
+                    .replace('\n', " ")
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
+            );
+        }
+    }
+    if !report.ok() {
+        let failed: Vec<String> = report
+            .requests
+            .iter()
+            .filter_map(|r| r.failure.as_ref().map(|f| format!("{}: {f}", r.path)))
+            .collect();
+        return Err(Error::Verify {
+            message: failed.join("; "),
+            bad_parameters: false,
+        });
+    }
+    reporter.status(
+        "Verified",
+        &format!("{} request(s) answered as expected", report.requests.len()),
+    );
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Just enough of a FastCGI client to send the gateway a request the way a
+//! web server does (one request per connection, as mod_fcgid), and read
+//! the CGI response back.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + content.len());
+    out.extend_from_slice(&[
+        1,
+        kind,
+        (id >> 8) as u8,
+        id as u8,
+        (content.len() >> 8) as u8,
+        content.len() as u8,
+        0,
+        0,
+    ]);
+    out.extend_from_slice(content);
+    out
+}
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
+    }
+}
+
+/// A response: status, headers, body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// GET `path` (with its query) from the gateway listening at `socket`.
+pub fn get(socket: &Path, path: &str, timeout: Duration) -> std::io::Result<Response> {
+    let (path_info, query) = path.split_once('?').unwrap_or((path, ""));
+    let params = [
+        ("REQUEST_METHOD", "GET"),
+        ("SCRIPT_NAME", ""),
+        ("PATH_INFO", path_info),
+        ("QUERY_STRING", query),
+        ("REQUEST_URI", path),
+        ("SERVER_NAME", "localhost"),
+        ("SERVER_PORT", "80"),
+        ("SERVER_PROTOCOL", "HTTP/1.1"),
+        ("HTTP_HOST", "localhost"),
+        ("REMOTE_ADDR", "127.0.0.1"),
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+    ];
+    let mut pairs = Vec::new();
+    for (k, v) in params {
+        push_len(&mut pairs, k.len());
+        push_len(&mut pairs, v.len());
+        pairs.extend_from_slice(k.as_bytes());
+        pairs.extend_from_slice(v.as_bytes());
+    }
+    let mut req = record(1, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    req.extend(record(4, 1, &pairs));
+    req.extend(record(4, 1, &[]));
+    req.extend(record(5, 1, &[]));
+    let mut s = std::os::unix::net::UnixStream::connect(socket)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.write_all(&req)?;
+    let mut stdout = Vec::new();
+    loop {
+        let mut h = [0u8; 8];
+        s.read_exact(&mut h)?;
+        let len = u16::from_be_bytes([h[4], h[5]]) as usize;
+        let mut content = vec![0u8; len + h[6] as usize];
+        s.read_exact(&mut content)?;
+        content.truncate(len);
+        match h[1] {
+            6 => stdout.extend_from_slice(&content),
+            3 => break,
+            _ => {}
+        }
+    }
+    parse_cgi(&stdout)
+}
+
+fn parse_cgi(stdout: &[u8]) -> std::io::Result<Response> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    let split = stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("the gateway sent no CGI head"))?;
+    let mut status = 200;
+    let mut headers = Vec::new();
+    for line in String::from_utf8_lossy(&stdout[..split]).split("\r\n") {
+        let (k, v) = line
+            .split_once(": ")
+            .ok_or_else(|| bad("a malformed CGI header"))?;
+        if k.eq_ignore_ascii_case("Status") {
+            status = v
+                .get(..3)
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| bad("a malformed Status header"))?;
+        } else {
+            headers.push((k.to_string(), v.to_string()));
+        }
+    }
+    Ok(Response {
+        status,
+        headers,
+        body: stdout[split + 4..].to_vec(),
+    })
+}

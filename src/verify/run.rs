@@ -1,0 +1,343 @@
+//! `iiswsgi verify`: the package installed as Web Deploy would install it,
+//! then served and asked for pages, on this machine.
+//!
+//! ```text
+//! unpack (checked) ─▶ parameters (SetParameters.xml, --set-param) ─▶ files
+//!   ─▶ providers reported (iisApp, setAcl, runCommand decoded)
+//!   ─▶ install step (the gateway's, Linux build, --no-iis; platform wheels
+//!      fetched for this machine at the pinned versions)
+//!   ─▶ the gateway serving the folder ─▶ requests ─▶ checks
+//! ```
+//!
+//! Everything happens in a temporary folder, removed afterwards.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::apply::apply;
+use super::fastcgi_client;
+use super::package::unpack;
+use super::parameters::{parse_declared, parse_set_parameters, resolve};
+use crate::xml_tree::Document;
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest {
+    pub package: PathBuf,
+    pub set_param_file: Option<PathBuf>,
+    pub set_params: Vec<(String, String)>,
+    pub requests: Vec<String>,
+    pub expect_status: Option<u16>,
+    pub expect_text: Option<String>,
+}
+
+/// One request's outcome.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Requested {
+    pub path: String,
+    pub status: u16,
+    pub millis: u128,
+    /// The body's first bytes, as text.
+    pub body_start: String,
+    /// Why it fails the verification, if it does.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    /// What was done, step by step, for people.
+    pub steps: Vec<String>,
+    pub warnings: Vec<String>,
+    pub requests: Vec<Requested>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.requests.iter().all(|r| r.failure.is_none())
+    }
+}
+
+/// What stopped the verification: bad parameters (exit 78) or a failure of
+/// the package or the app (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{0}")]
+    Parameters(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn failed(message: impl Into<String>) -> VerifyError {
+    VerifyError::Failed(message.into())
+}
+
+/// The Linux build of the gateway: IISWSGI_GATEWAY_BIN, beside this
+/// program (cargo puts both in target/<profile>/), or on PATH.
+pub fn gateway_binary() -> Result<PathBuf, VerifyError> {
+    if let Some(p) = std::env::var_os("IISWSGI_GATEWAY_BIN").map(PathBuf::from) {
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(failed(format!(
+                "IISWSGI_GATEWAY_BIN={} is not a file",
+                p.display()
+            )))
+        };
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("iiswsgi-gateway")));
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("iiswsgi-gateway"))
+            .find(|p| p.is_file())
+    });
+    beside.filter(|p| p.is_file()).or(on_path).ok_or_else(|| {
+        failed("the gateway's Linux build (iiswsgi-gateway) was not found beside iiswsgi or on PATH: build it with `cargo build -p iiswsgi-gateway`, or set IISWSGI_GATEWAY_BIN")
+    })
+}
+
+/// The interpreter the gateway embeds (`--built-for`): the venv must be
+/// made with it.
+fn embedded_python(gateway: &Path) -> Result<PathBuf, VerifyError> {
+    let out = Command::new(gateway)
+        .arg("--built-for")
+        .output()
+        .map_err(|e| failed(format!("cannot run {}: {e}", gateway.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .nth(1)
+        .map(PathBuf::from)
+        .ok_or_else(|| failed(format!("{} --built-for said {text:?}", gateway.display())))
+}
+
+/// The iisApp provider's path in Manifest.xml: the app's folder in the package.
+fn app_folder(manifest: &str) -> Result<String, VerifyError> {
+    let doc = Document::parse(manifest).map_err(|e| failed(format!("Manifest.xml: {e}")))?;
+    doc.root
+        .elements()
+        .find(|e| e.name.eq_ignore_ascii_case("iisApp"))
+        .and_then(|e| e.attribute("path"))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            failed(
+                "Manifest.xml has no <iisApp path=...>: nothing to install as an IIS application",
+            )
+        })
+}
+
+struct Served {
+    child: Child,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
+    let mut report = VerifyReport::default();
+    let work = tempfile::Builder::new()
+        .prefix("iiswsgi-verify-")
+        .tempdir()
+        .map_err(|e| failed(e.to_string()))?;
+    let root = work.path().join("package");
+    let unpacked = unpack(&request.package, &root).map_err(|e| failed(e.to_string()))?;
+    report.steps.push(format!(
+        "unpacked {} entries of {}",
+        unpacked.files.len(),
+        request.package.display()
+    ));
+
+    let manifest = std::fs::read_to_string(root.join("Manifest.xml"))
+        .map_err(|e| failed(format!("Manifest.xml: {e}")))?;
+    let folder = app_folder(&manifest)?;
+    let app = root.join(&folder);
+
+    // Parameters: the package's, valued from the file, then the flags.
+    let declared = match std::fs::read_to_string(root.join("Parameters.xml")) {
+        Ok(text) => parse_declared(&text).map_err(|e| VerifyError::Parameters(e.to_string()))?,
+        Err(_) => Vec::new(),
+    };
+    let mut given = Vec::new();
+    if let Some(file) = &request.set_param_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| VerifyError::Parameters(format!("{}: {e}", file.display())))?;
+        given.extend(
+            parse_set_parameters(&text)
+                .map_err(|e| VerifyError::Parameters(format!("{}: {e}", file.display())))?,
+        );
+    }
+    given.extend(request.set_params.iter().cloned());
+    let values = resolve(&declared, &given).map_err(|e| VerifyError::Parameters(e.to_string()))?;
+    let applied = apply(&root, &unpacked.files, &declared, &values).map_err(failed)?;
+    report.steps.extend(applied.changes);
+    report.warnings.extend(applied.warnings);
+    let value_of_scope = |scope: &str| -> Option<String> {
+        declared
+            .iter()
+            .zip(&values)
+            .find(|(d, _)| {
+                d.entries.iter().any(|e| {
+                    e.kind.eq_ignore_ascii_case("ProviderPath")
+                        && e.scope.eq_ignore_ascii_case(scope)
+                })
+            })
+            .map(|(_, (_, v))| v.clone())
+    };
+    let iis_app = value_of_scope("iisApp").unwrap_or_else(|| format!("Default Web Site/{folder}"));
+    report.steps.push(format!(
+        "iisApp: {folder}/ would be installed as the IIS application {iis_app}"
+    ));
+
+    // Providers: setAcl as a report, runCommand decoded (and checked).
+    for p in crate::inspect::providers_in("Manifest.xml", &manifest)
+        .map_err(|e| failed(e.to_string()))?
+    {
+        if let Some(e) = &p.error {
+            return Err(failed(format!("Manifest.xml <{}>: {e}", p.element)));
+        }
+        if !p.disagreements.is_empty() {
+            return Err(failed(format!(
+                "Manifest.xml <{}>: its provider options disagree with its attributes: {}",
+                p.element,
+                p.disagreements.join("; ")
+            )));
+        }
+        let settings: Vec<String> = p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        report.steps.push(format!(
+            "{}: Web Deploy would run {:?} ({})",
+            p.element,
+            p.path.unwrap_or_default(),
+            settings.join(", ")
+        ));
+    }
+    if let Ok(doc) = Document::parse(&manifest) {
+        for acl in doc
+            .root
+            .elements()
+            .filter(|e| e.name.eq_ignore_ascii_case("setAcl"))
+        {
+            report.steps.push(format!(
+                "setAcl: {} access on {} (not applied: no ACLs here)",
+                acl.attribute("setAclAccess").unwrap_or("Read"),
+                acl.attribute("path").unwrap_or_default()
+            ));
+        }
+    }
+
+    // The install step, Linux form.
+    let gateway = gateway_binary()?;
+    let python = embedded_python(&gateway)?;
+    if app.join("wheelhouse/requirements.txt").is_file() {
+        let replaced =
+            super::local_wheels::localize(&app.join("wheelhouse"), &python).map_err(failed)?;
+        if !replaced.is_empty() {
+            report.steps.push(format!(
+                "wheelhouse: {} fetched for this machine at the same versions",
+                replaced.join(", ")
+            ));
+        }
+    }
+    let out = Command::new(&gateway)
+        .env("PIP_NO_CACHE_DIR", "1")
+        .args(["install", "--no-iis", "--app-dir"])
+        .arg(&app)
+        .args(["--iis-app", &iis_app, "--python"])
+        .arg(&python)
+        .output()
+        .map_err(|e| failed(format!("cannot run {}: {e}", gateway.display())))?;
+    let install_log = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(failed(format!(
+            "the install step failed:\n{}",
+            install_log.trim()
+        )));
+    }
+    report
+        .steps
+        .push("install step: done (IIS registration printed, not run)".to_string());
+    report.steps.extend(
+        install_log
+            .lines()
+            .filter(|l| l.trim_start().starts_with('$'))
+            .map(|l| format!("  {}", l.trim())),
+    );
+
+    // Serve and ask.
+    let socket = work.path().join("fcgi.sock");
+    let log = work.path().join("gateway.log");
+    let child = Command::new(&gateway)
+        .arg("--bind")
+        .arg(format!("unix:{}", socket.display()))
+        .arg("--app-dir")
+        .arg(&app)
+        .env("WSGI_LOG", &log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| failed(format!("cannot start {}: {e}", gateway.display())))?;
+    let _served = Served { child };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        if Instant::now() > deadline {
+            return Err(failed("the gateway did not listen within 10 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let paths = if request.requests.is_empty() {
+        vec!["/".to_string()]
+    } else {
+        request.requests.clone()
+    };
+    for path in paths {
+        let started = Instant::now();
+        let response = fastcgi_client::get(&socket, &path, Duration::from_secs(60))
+            .map_err(|e| failed(format!("GET {path}: {e}")))?;
+        let millis = started.elapsed().as_millis();
+        let text = String::from_utf8_lossy(&response.body).into_owned();
+        let mut failure = None;
+        match request.expect_status {
+            Some(want) if response.status != want => {
+                failure = Some(format!(
+                    "status {} is not the expected {want}",
+                    response.status
+                ))
+            }
+            None if response.status >= 500 => {
+                failure = Some(format!("status {}: the app failed", response.status))
+            }
+            _ => {}
+        }
+        if failure.is_none()
+            && let Some(want) = &request.expect_text
+            && !text.contains(want.as_str())
+        {
+            failure = Some(format!("the body does not contain {want:?}"));
+        }
+        if failure.is_some() {
+            let gateway_log = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = gateway_log
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            report
+                .warnings
+                .push(format!("the gateway's log ends:\n{}", tail.join("\n")));
+        }
+        report.requests.push(Requested {
+            path,
+            status: response.status,
+            millis,
+            body_start: text.chars().take(200).collect(),
+            failure,
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,275 @@
+//! `iiswsgi verify` end to end (issue #14): packages built from the
+//! examples, installed the way Web Deploy would (parameters, the install
+//! step's Linux form, the gateway), and asked for pages; and the packages
+//! it must refuse.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn tools() -> Option<Vec<(&'static str, PathBuf)>> {
+    Some(vec![
+        ("IISWSGI_UV", common::venv_tool("uv")?),
+        ("IISWSGI_PIP_PYTHON", common::venv_tool("python")?),
+    ])
+}
+
+/// The gateway's Linux build beside the iiswsgi under test (cargo test
+/// --workspace builds both); a failure under CI=true when it is missing.
+fn gateway_present() -> bool {
+    let bin = assert_cmd::cargo::cargo_bin("iiswsgi").with_file_name("iiswsgi-gateway");
+    if bin.is_file() {
+        return true;
+    }
+    assert!(
+        !common::ci(),
+        "{} is missing: cargo test --workspace builds it",
+        bin.display()
+    );
+    eprintln!(
+        "SKIPPED: {} is missing (cargo build -p iiswsgi-gateway)",
+        bin.display()
+    );
+    false
+}
+
+fn iiswsgi(dir: &Path, args: &[&str], tools: &[(&str, PathBuf)]) -> (i32, String) {
+    let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("IISWSGI_GATEWAY_BIN");
+    for (k, v) in tools {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn example(name: &str, tools: &[(&str, PathBuf)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("dist"));
+    if name == "django" {
+        let venv = PathBuf::from(
+            std::env::var("IISWSGI_TEST_VENV").expect("IISWSGI_TEST_VENV (tests/run.sh sets it)"),
+        );
+        common::run_ok(
+            std::process::Command::new(venv.join("bin/python"))
+                .args(["manage.py", "collectstatic", "--noinput", "-v0"])
+                .current_dir(dir.path()),
+        );
+    }
+    let (code, out) = iiswsgi(dir.path(), &["build"], tools);
+    assert_eq!(code, 0, "{out}");
+    dir
+}
+
+#[test]
+fn the_flask_example_verifies_green() {
+    let Some(tools) = tools() else { return };
+    if !gateway_present() {
+        return;
+    }
+    let dir = example("flask", &tools);
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "--set-param",
+            "SecretKey=0123456789abcdef-secret",
+            "--request",
+            "/",
+            "--expect-text",
+            "Flask on IIS",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(
+        out.contains("FlaskIISApp/web.config: parameter 'SecretKey' set 1 place(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fetched for this machine at the same versions"),
+        "MarkupSafe's Windows wheel was replaced: {out}"
+    );
+    assert!(
+        out.contains("runCommand: Web Deploy would run") && out.contains("successReturnCodes=0x0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("setAcl: Modify access on FlaskIISApp/instance"),
+        "{out}"
+    );
+    assert!(
+        out.contains("appcmd.exe set config -section:system.webServer/fastCgi"),
+        "the IIS commands are shown: {out}"
+    );
+    // JSON for CI: one object per request.
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "--message-format",
+            "json",
+            "verify",
+            "--set-param",
+            "SecretKey=0123456789abcdef-secret",
+            "--request",
+            "/health",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("verify-request"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        (v["path"].as_str(), v["status"].as_u64()),
+        (Some("/health"), Some(200))
+    );
+    assert_eq!(v["body_start"], "{\"status\":\"ok\"}\n");
+}
+
+#[test]
+fn the_django_example_verifies_green_with_a_set_parameters_file() {
+    let Some(tools) = tools() else { return };
+    if !gateway_present() {
+        return;
+    }
+    let dir = example("django", &tools);
+    let set = dir.path().join("SetParameters.xml");
+    std::fs::write(
+        &set,
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<parameters>
+  <setParameter name="DJANGO_SECRET_KEY" value="a-long-enough-django-secret-key" />
+  <setParameter name="DJANGO_ALLOWED_HOSTS" value="localhost" />
+</parameters>"#,
+    )
+    .unwrap();
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "--set-param-file",
+            "SetParameters.xml",
+            "--expect-text",
+            "Django on IIS",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("GET / -> 200"), "{out}");
+}
+
+#[test]
+fn a_misspelled_handler_fails_with_the_gateways_error_and_bad_parameters_exit_78() {
+    let Some(tools) = tools() else { return };
+    if !gateway_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/flask"), dir.path());
+    let toml = std::fs::read_to_string(dir.path().join("iiswsgi.toml"))
+        .unwrap()
+        .replace("wsgi-handler = \"app:app\"", "wsgi-handler = \"ap:app\"");
+    std::fs::write(dir.path().join("iiswsgi.toml"), toml).unwrap();
+    let (code, out) = iiswsgi(dir.path(), &["build"], &tools);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &["verify", "--set-param", "SecretKey=0123456789abcdef-secret"],
+        &tools,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("GET / -> 500") && out.contains("the app failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("WSGI_HANDLER \"ap:app\" could not be loaded")
+            && out.contains("No module named 'ap'"),
+        "the gateway's log: {out}"
+    );
+    // A value the parameter's validation refuses: exit 78.
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &["verify", "--set-param", "SecretKey=short"],
+        &tools,
+    );
+    assert_eq!(code, 78, "{out}");
+    assert!(out.contains("the value of parameter 'SecretKey' is not valid: 'short' does not match the regular expression .{16,}"), "{out}");
+    let (code, out) = iiswsgi(dir.path(), &["verify", "--set-param", "Nope=1"], &tools);
+    assert_eq!(code, 78, "{out}");
+    assert!(
+        out.contains("the parameter 'Nope' is not declared"),
+        "{out}"
+    );
+}
+
+/// The built package with Manifest.xml replaced by `edit` of it.
+fn repacked(zip: &Path, edit: impl Fn(String) -> String) -> tempfile::NamedTempFile {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let out = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(out.path()).unwrap());
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        if name == "Manifest.xml" {
+            bytes = edit(String::from_utf8(bytes).unwrap()).into_bytes();
+        }
+        writer
+            .start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(&bytes).unwrap();
+    }
+    writer.finish().unwrap();
+    out
+}
+
+#[test]
+fn bad_packages_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo("examples/pyramid"), dir.path());
+    let (code, out) = iiswsgi(dir.path(), &["build"], &[]);
+    assert_eq!(code, 0, "{out}");
+    let zip = dir.path().join("dist/PyramidIISApp-0.2.msdeploy.zip");
+    // A runCommand whose attributes say other than its provider options.
+    let tampered = repacked(&zip, |m| {
+        m.replacen("waitAttempts=\"", "waitAttempts=\"9", 1)
+    });
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &["verify", tampered.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("provider options disagree with its attributes"),
+        "{out}"
+    );
+    // No Manifest.xml; an entry climbing out.
+    let empty = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
+    let mut w = zip::ZipWriter::new(std::fs::File::create(empty.path()).unwrap());
+    w.start_file("../x", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.finish().unwrap();
+    let (code, out) = iiswsgi(dir.path(), &["verify", empty.path().to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("climbs out of the package"), "{out}");
+}
