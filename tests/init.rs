@@ -1,7 +1,10 @@
 //! `iiswsgi init` on projects made by the frameworks' own tools (django-admin
 //! startproject), Flask's tutorial layout and Pyramid's cookiecutter layout:
 //! the written iiswsgi.toml validates against the JSON Schema, uses only
-//! keys the README documents, and `iiswsgi build` succeeds right after.
+//! keys the README documents, `iiswsgi build` succeeds right after, and
+//! `iiswsgi verify` serves the Django and Flask ones. (Pyramid's
+//! cookiecutter app is found through its egg's entry point, which only
+//! `pip install -e .` makes; verify of it is not attempted.)
 
 mod common;
 
@@ -176,6 +179,26 @@ fn django_startproject_then_init_then_build() {
             && !names.iter().any(|n| n.starts_with("mysite/vendor/")),
         "{names:?}"
     );
+    // Installed and served as Web Deploy and IIS would: startproject has
+    // only the admin, whose index sends an anonymous visitor to log in.
+    if gateway_present() {
+        let out = ok(iiswsgi(
+            &project,
+            &[
+                "verify",
+                "--set-param",
+                "DB_PASSWORD=a-database-password",
+                "--set-param",
+                "DJANGO_SECRET_KEY=a-long-enough-django-secret",
+                "--request",
+                "/admin/",
+                "--expect-status",
+                "302",
+            ],
+            &tools,
+        ));
+        assert!(out.contains("GET /admin/ -> 302"), "{out}");
+    }
     // Never overwritten; --print shows what it would write.
     let again = iiswsgi(&project, &["init", "--yes"], &tools);
     assert_eq!(again.status.code(), Some(1));
@@ -188,6 +211,17 @@ fn django_startproject_then_init_then_build() {
         printed.starts_with("# iiswsgi.toml for a Django app"),
         "{printed}"
     );
+}
+
+/// The gateway's Linux build beside the iiswsgi under test, for verify.
+fn gateway_present() -> bool {
+    let bin = assert_cmd::cargo::cargo_bin("iiswsgi").with_file_name("iiswsgi-gateway");
+    assert!(
+        bin.is_file() || !common::ci(),
+        "{} is missing: cargo test --workspace builds it",
+        bin.display()
+    );
+    bin.is_file()
 }
 
 fn test_venv() -> Option<PathBuf> {
