@@ -109,13 +109,36 @@ fn the_flask_example_verifies_green() {
         "{out}"
     );
     assert!(
-        out.contains("setAcl: Modify access on FlaskIISApp/instance"),
+        out.contains("setAcl: Modify access on Default Web Site/FlaskIISApp/instance"),
         "{out}"
     );
     assert!(
         out.contains("appcmd.exe set config -section:system.webServer/fastCgi"),
         "the IIS commands are shown: {out}"
     );
+    // The installer's choice of IIS path reaches the runCommand and setAcl
+    // paths through their ProviderPath parameters, as in Web Deploy.
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "--set-param",
+            "SecretKey=0123456789abcdef-secret",
+            "--set-param",
+            "ApplicationPath=Contoso/shop",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(r#"install --iis-app \"Contoso/shop\""#),
+        "{out}"
+    );
+    assert!(
+        out.contains("setAcl: Modify access on Contoso/shop/instance"),
+        "{out}"
+    );
+    assert!(out.contains("as the IIS application Contoso/shop"), "{out}");
     // JSON for CI: one object per request.
     let (code, out) = iiswsgi(
         dir.path(),
@@ -147,6 +170,14 @@ fn the_flask_example_verifies_green() {
 fn the_django_example_verifies_green_with_a_set_parameters_file() {
     let Some(tools) = tools() else { return };
     if !gateway_present() {
+        return;
+    }
+    if std::env::var_os("IISWSGI_TEST_VENV").is_none() {
+        assert!(
+            !common::ci(),
+            "IISWSGI_TEST_VENV (Django, for collectstatic) is needed: tests/run.sh sets it"
+        );
+        eprintln!("SKIPPED: IISWSGI_TEST_VENV is not set; run tests/run.sh");
         return;
     }
     let dir = example("django", &tools);

@@ -188,6 +188,43 @@ pub fn apply_xpath(doc: &mut Document, xpath: &str, value: &str) -> Result<usize
     Ok(count)
 }
 
+/// TextFilePosition: `match` is `line;column;length` (1-based line and
+/// column, in characters); that span is replaced by `value`.
+pub fn replace_at(text: &str, position: &str, value: &str) -> Result<String, String> {
+    let parts: Vec<usize> = position
+        .split(';')
+        .map(|p| p.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("TextFilePosition {position:?} is not line;column;length"))?;
+    let [line, column, length] = parts[..] else {
+        return Err(format!(
+            "TextFilePosition {position:?} is not line;column;length"
+        ));
+    };
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let chars: Vec<(usize, char)> = l.char_indices().collect();
+            let start = chars
+                .get(column.saturating_sub(1))
+                .map(|(b, _)| *b)
+                .ok_or_else(|| {
+                    format!("TextFilePosition {position:?}: line {line} has no column {column}")
+                })?;
+            let end = chars.get(column - 1 + length).map_or(l.len(), |(b, _)| *b);
+            return Ok(format!(
+                "{}{value}{}",
+                &text[..offset + start],
+                &text[offset + end..]
+            ));
+        }
+        offset += l.len();
+    }
+    Err(format!(
+        "TextFilePosition {position:?}: the file has no line {line}"
+    ))
+}
+
 /// The package path of `rel` (a `/`-separated path under the package
 /// root) as msdeploy's scopes see it.
 fn windows_form(rel: &str) -> String {
@@ -206,7 +243,7 @@ pub fn apply(
     for (d, (_, value)) in declared.iter().zip(values) {
         for entry in &d.entries {
             let kind = entry.kind.to_ascii_lowercase();
-            if kind != "textfile" && kind != "xmlfile" {
+            if kind != "textfile" && kind != "xmlfile" && kind != "textfileposition" {
                 continue;
             }
             let scope = regex::RegexBuilder::new(&entry.scope)
@@ -232,7 +269,12 @@ pub fn apply(
             for rel in targets {
                 let path = root.join(rel);
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
-                let (new, count) = if kind == "textfile" {
+                let (new, count) = if kind == "textfileposition" {
+                    match replace_at(&text, &entry.r#match, value) {
+                        Ok(new) => (new, 1),
+                        Err(e) => return Err(format!("parameter '{}': {e}", d.name)),
+                    }
+                } else if kind == "textfile" {
                     let re = regex::Regex::new(&entry.r#match).map_err(|e| {
                         format!(
                             "parameter '{}': match {:?} is not a regular expression: {e}",
@@ -275,6 +317,25 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_file_positions() {
+        assert_eq!(
+            replace_at("ab\ncdef\n", "2;2;2", "XY").unwrap(),
+            "ab\ncXYf\n"
+        );
+        assert_eq!(replace_at("é1234", "1;2;3", "-").unwrap(), "é-4");
+        assert!(
+            replace_at("ab", "3;1;1", "x")
+                .unwrap_err()
+                .contains("no line 3")
+        );
+        assert!(
+            replace_at("ab", "1;1", "x")
+                .unwrap_err()
+                .contains("line;column;length")
+        );
+    }
 
     #[test]
     fn xpath_forms_of_real_packages() {

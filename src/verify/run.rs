@@ -192,6 +192,22 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
         "iisApp: {folder}/ would be installed as the IIS application {iis_app}"
     ));
 
+    // ProviderPath entries set a provider's path to their value where
+    // their regex matches it (the chosen IIS path reaches runCommand and
+    // setAcl through them).
+    let provider_path = |element: &str, path: &str| -> String {
+        for (d, (_, value)) in declared.iter().zip(&values) {
+            for e in &d.entries {
+                if e.kind.eq_ignore_ascii_case("ProviderPath")
+                    && e.scope.eq_ignore_ascii_case(element)
+                    && regex::Regex::new(&e.r#match).is_ok_and(|re| re.is_match(path))
+                {
+                    return value.clone();
+                }
+            }
+        }
+        path.to_string()
+    };
     // Providers: setAcl as a report, runCommand decoded (and checked).
     for p in crate::inspect::providers_in("Manifest.xml", &manifest)
         .map_err(|e| failed(e.to_string()))?
@@ -207,10 +223,17 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
             )));
         }
         let settings: Vec<String> = p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let path = provider_path(
+            &p.element,
+            p.element_path
+                .as_deref()
+                .or(p.path.as_deref())
+                .unwrap_or_default(),
+        );
         report.steps.push(format!(
             "{}: Web Deploy would run {:?} ({})",
             p.element,
-            p.path.unwrap_or_default(),
+            path,
             settings.join(", ")
         ));
     }
@@ -223,7 +246,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
             report.steps.push(format!(
                 "setAcl: {} access on {} (not applied: no ACLs here)",
                 acl.attribute("setAclAccess").unwrap_or("Read"),
-                acl.attribute("path").unwrap_or_default()
+                provider_path("setAcl", acl.attribute("path").unwrap_or_default())
             ));
         }
     }
