@@ -36,20 +36,20 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 target_dir=${IISWSGI_WINDOWS_TARGET_DIR:-$root/target/windows-build}
-cargo_home=${CARGO_HOME:-$HOME/.cargo}
-sysroot_src=$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust
 export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 export PYO3_CROSS=1 PYO3_CROSS_PYTHON_VERSION=3.9
-# Reproducibility: no link timestamp, no build paths in the binary.
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C link-arg=-Wl,--no-insert-timestamp \
- --remap-path-prefix=$root=/iiswsgi --remap-path-prefix=$cargo_home=/cargo \
- --remap-path-prefix=$sysroot_src=/rustc-src -C strip=symbols"
+# Reproducibility: no link timestamp, and no build paths in the binary.
+# The paths are trimmed by cargo (-Ztrim-paths) rather than by
+# --remap-path-prefix flags, whose values (this checkout's path) would
+# enter every crate's metadata hash and so the bytes.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C link-arg=-Wl,--no-insert-timestamp -C strip=symbols"
+export CARGO_PROFILE_RELEASE_TRIM_PATHS=all
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_LTO=true
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
 /usr/bin/cargo build --release --locked -p iiswsgi-gateway \
-  -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu \
+  -Zbuild-std=std,panic_abort -Ztrim-paths --target x86_64-pc-windows-gnu \
   --target-dir "$target_dir"
 
 mkdir -p "$(dirname "$out")"

@@ -58,7 +58,7 @@ fn the_windows_build_is_a_reproducible_pe32_plus_x64_console_exe() {
     assert_eq!(pe_header(&a), (AMD64, PE32_PLUS, CONSOLE));
     assert!(
         a == b,
-        "two builds in separate target folders differ: {} vs {}",
+        "two builds (another checkout path, another target folder) differ: {} vs {}",
         first.display(),
         second.display()
     );

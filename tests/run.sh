@@ -63,13 +63,18 @@ fi
 "$IISWSGI_TEST_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
 chmod -R a+rX "$IISWSGI_TEST_VENV"
 
-# The gateway for Windows, built twice in separate target folders: the
-# tests check it is the same bytes, a PE32+ x64 exe, and run it under Wine.
+# The gateway for Windows, built twice: here, and from a copy of the
+# working tree at another path with a target folder of its own. The tests
+# check the two are the same bytes (no path of the checkout gets in), a
+# PE32+ x64 exe, and run it under Wine.
 export IISWSGI_WINDOWS_GATEWAY=$PWD/target/windows/iiswsgi-gateway.exe
 export IISWSGI_WINDOWS_GATEWAY_REBUILT=$PWD/target/windows/iiswsgi-gateway.rebuilt.exe
 IISWSGI_INSTALL_TOOLCHAIN=1 gateway/build-windows.sh "$IISWSGI_WINDOWS_GATEWAY" >&2
+elsewhere=$PWD/target/reproducibility/elsewhere/checkout
+rm -rf "$elsewhere" && mkdir -p "$elsewhere"
+git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$elsewhere"
 IISWSGI_INSTALL_TOOLCHAIN=1 IISWSGI_WINDOWS_TARGET_DIR=$PWD/target/windows-build-2 \
-  gateway/build-windows.sh "$IISWSGI_WINDOWS_GATEWAY_REBUILT" >&2
+  "$elsewhere/gateway/build-windows.sh" "$IISWSGI_WINDOWS_GATEWAY_REBUILT" >&2
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
