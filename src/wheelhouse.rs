@@ -40,6 +40,22 @@ pub fn platform(arch: Arch) -> (&'static str, &'static str) {
     }
 }
 
+/// `python -m pip download`, quiet, binary wheels only, no dependencies
+/// (the caller names every distribution it wants).
+pub fn pip_download(python: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--only-binary=:all:",
+    ]);
+    cmd
+}
+
 /// A program from `IISWSGI_<VAR>` or PATH.
 fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
@@ -241,16 +257,7 @@ fn fetch(
     .map_err(|o| no_wheel(o, "resolving with uv"))?;
     let _ = std::fs::remove_dir_all(&input_dir);
     let abi = format!("cp{}", version.replace('.', ""));
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary=:all:",
-        ])
+    run(pip_download(&python)
         .args([
             "--platform",
             pip_platform,

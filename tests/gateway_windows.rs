@@ -11,6 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use iiswsgi::verify::fastcgi_client::{name_value_pairs as pairs, record};
 use sha2::{Digest, Sha256};
 
 /// The exe tests/run.sh built (IISWSGI_WINDOWS_GATEWAY), or None (skip;
@@ -181,31 +182,6 @@ impl Wine {
         }
         cmd.output().unwrap()
     }
-}
-
-fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![
-        1,
-        kind,
-        (id >> 8) as u8,
-        id as u8,
-        (content.len() >> 8) as u8,
-        content.len() as u8,
-        0,
-        0,
-    ];
-    out.extend_from_slice(content);
-    out
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (k, v) in list {
-        out.extend([k.len() as u8, v.len() as u8]);
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(v.as_bytes());
-    }
-    out
 }
 
 fn get(id: u16, path: &str) -> Vec<u8> {

@@ -6,7 +6,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
-fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
+/// One FastCGI record (no padding).
+pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + content.len());
     out.extend_from_slice(&[
         1,
@@ -28,6 +29,18 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
     } else {
         out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
     }
+}
+
+/// Name-value pairs (FCGI_PARAMS, FCGI_GET_VALUES), lengths of any size.
+pub fn name_value_pairs(list: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in list {
+        push_len(&mut out, k.len());
+        push_len(&mut out, v.len());
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
 }
 
 /// A response: status, headers, body.
@@ -54,13 +67,7 @@ pub fn get(socket: &Path, path: &str, timeout: Duration) -> std::io::Result<Resp
         ("REMOTE_ADDR", "127.0.0.1"),
         ("GATEWAY_INTERFACE", "CGI/1.1"),
     ];
-    let mut pairs = Vec::new();
-    for (k, v) in params {
-        push_len(&mut pairs, k.len());
-        push_len(&mut pairs, v.len());
-        pairs.extend_from_slice(k.as_bytes());
-        pairs.extend_from_slice(v.as_bytes());
-    }
+    let pairs = name_value_pairs(&params);
     let mut req = record(1, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
     req.extend(record(4, 1, &pairs));
     req.extend(record(4, 1, &[]));

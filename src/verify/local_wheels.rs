@@ -3,7 +3,6 @@
 //! replaced by the same distribution and version for this machine.
 
 use std::path::Path;
-use std::process::Command;
 
 /// `(distribution, version, is_pure)` from a wheel file name
 /// (`{dist}-{version}(-{build})?-{python}-{abi}-{platform}.whl`).
@@ -41,18 +40,9 @@ pub fn localize(wheelhouse: &Path, python: &Path) -> Result<Vec<String>, String>
         return Ok(replaced);
     }
     // No pip cache: verify writes nothing outside its temporary folder.
-    let out = Command::new(python)
+    let out = crate::wheelhouse::pip_download(python)
         .env("PIP_NO_CACHE_DIR", "1")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--dest",
-        ])
+        .arg("--dest")
         .arg(wheelhouse)
         .args(&wanted)
         .output()
