@@ -17,9 +17,10 @@ sum=$(sha256sum "$exe" | cut -d' ' -f1)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' gateway/Cargo.toml | head -1)
 rustc=$(/usr/bin/rustc --version)
 commit=$(git rev-parse --short HEAD)
-for example in flask pyramid django; do
-  cp "$exe" "examples/$example/vendor/iiswsgi-gateway.exe"
-  cat > "examples/$example/vendor/README.md" <<NOTE
+# The examples, and the iiswsgi 0.3 port the tests build.
+for project in examples/flask examples/pyramid examples/django tests/data/iiswsgi-0.3-pyramid; do
+  cp "$exe" "$project/vendor/iiswsgi-gateway.exe"
+  cat > "$project/vendor/README.md" <<NOTE
 # vendor/iiswsgi-gateway.exe
 
 The FastCGI-to-WSGI gateway of this repository (\`gateway/\`), version
@@ -35,4 +36,4 @@ handler points IIS's FastCGI module at it. It loads python3.dll at run time
 any CPython 3.9 or later. Rebuild it with \`gateway/vendor-examples.sh\`.
 NOTE
 done
-echo "$sum  vendored into examples/flask, examples/pyramid and examples/django"
+echo "$sum  vendored into examples/{flask,pyramid,django} and tests/data/iiswsgi-0.3-pyramid"

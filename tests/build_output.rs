@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 /// Copies an example into a temp folder and builds it there.
 fn build_example(name: &str, epoch: Option<&str>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    common::copy_dir(&common::project(name), dir.path());
     let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
     cmd.current_dir(dir.path())
         .arg("build")
@@ -48,7 +48,7 @@ fn names(zip: &Path) -> Vec<String> {
 
 #[test]
 fn same_inputs_same_bytes_and_epoch_changes_them() {
-    for example in ["pyramid", "flask"] {
+    for example in ["pyramid", "flask", common::LEGACY_PYRAMID] {
         let (_a, zip_a) = build_example(example, Some("1700000000"));
         let (_b, zip_b) = build_example(example, Some("1700000000"));
         let (_c, zip_c) = build_example(example, Some("1800000000"));
@@ -68,7 +68,7 @@ fn same_inputs_same_bytes_and_epoch_changes_them() {
 
 #[test]
 fn entries_are_sorted_with_manifest_and_parameters_at_the_root() {
-    let (_d, zip) = build_example("pyramid", None);
+    let (_d, zip) = build_example(common::LEGACY_PYRAMID, None);
     let names = names(&zip);
     let mut sorted = names.clone();
     sorted.sort();
@@ -183,7 +183,7 @@ print(len(names))
 #[test]
 fn plan_writes_nothing_and_lists_every_entry() {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo("examples/pyramid"), dir.path());
+    common::copy_dir(&common::project(common::LEGACY_PYRAMID), dir.path());
     let out = Command::cargo_bin("iiswsgi")
         .unwrap()
         .current_dir(dir.path())
@@ -207,8 +207,10 @@ fn plan_writes_nothing_and_lists_every_entry() {
         .find(|e| e["name"] == "PyramidIISApp/bin/iiswsgi-gateway.exe")
         .unwrap();
     assert_eq!(gateway["source"], "vendor/iiswsgi-gateway.exe");
-    let vendored =
-        std::fs::metadata(common::repo("examples/pyramid/vendor/iiswsgi-gateway.exe")).unwrap();
+    let vendored = std::fs::metadata(
+        common::project(common::LEGACY_PYRAMID).join("vendor/iiswsgi-gateway.exe"),
+    )
+    .unwrap();
     assert_eq!(gateway["size"], vendored.len());
     assert_eq!(gateway["kind"], "file");
     let rendered: Vec<&str> = entries
@@ -257,7 +259,11 @@ fn assert_well_formed(name: &str, text: &str) {
 
 #[test]
 fn rendered_documents_are_well_formed_and_snapshotted() {
-    for (example, app) in [("pyramid", "PyramidIISApp"), ("flask", "FlaskIISApp")] {
+    for (example, app) in [
+        ("pyramid", "PyramidIISApp"),
+        ("flask", "FlaskIISApp"),
+        (common::LEGACY_PYRAMID, "PyramidIISApp"),
+    ] {
         let (_d, zip) = build_example(example, None);
         for name in [
             "Manifest.xml".to_string(),
@@ -280,7 +286,7 @@ fn rendered_documents_are_well_formed_and_snapshotted() {
 
 #[test]
 fn inspect_decodes_what_build_encoded() {
-    let (_d, zip) = build_example("pyramid", None);
+    let (_d, zip) = build_example(common::LEGACY_PYRAMID, None);
     let report = iiswsgi::inspect::inspect(&zip).unwrap();
     assert_eq!(report.sha256_file_matches, Some(true));
     let [rc] = &report.providers[..] else {

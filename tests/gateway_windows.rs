@@ -295,8 +295,8 @@ fn under_wine_the_named_pipe_carries_requests_and_the_shutdown_event_ends_it() {
 #[test]
 fn the_examples_bundle_the_real_gateway() {
     let standin = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
-    for example in ["flask", "pyramid", "django"] {
-        let vendor = common::repo(&format!("examples/{example}/vendor"));
+    for example in ["flask", "pyramid", "django", common::LEGACY_PYRAMID] {
+        let vendor = common::project(example).join("vendor");
         let exe = std::fs::read(vendor.join("iiswsgi-gateway.exe")).unwrap();
         assert_ne!(exe, standin, "{example} still bundles the stand-in");
         assert_eq!(pe_header(&exe), (AMD64, PE32_PLUS, CONSOLE), "{example}");
@@ -307,7 +307,8 @@ fn the_examples_bundle_the_real_gateway() {
             .collect();
         assert!(
             note.contains(&digest),
-            "examples/{example}/vendor/README.md does not record the exe's SHA-256 {digest}"
+            "{}/README.md does not record the exe's SHA-256 {digest}",
+            vendor.display()
         );
         assert!(
             note.contains("gateway/build-windows.sh"),

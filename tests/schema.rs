@@ -50,10 +50,8 @@ fn every_table_rejects_unknown_keys() {
 fn examples_use_only_keys_the_schema_knows() {
     // Every key of each example manifest appears in the schema's properties.
     let schema = iiswsgi::schema::manifest_schema();
-    for example in ["pyramid", "flask"] {
-        let text =
-            std::fs::read_to_string(common::repo(&format!("examples/{example}/iiswsgi.toml")))
-                .unwrap();
+    for example in ["pyramid", "flask", "django", common::LEGACY_PYRAMID] {
+        let text = std::fs::read_to_string(common::project(example).join("iiswsgi.toml")).unwrap();
         let value: toml::Value = toml::from_str(&text).unwrap();
         fn keys(v: &toml::Value, out: &mut Vec<String>) {
             match v {

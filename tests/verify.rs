@@ -57,7 +57,7 @@ fn iiswsgi(dir: &Path, args: &[&str], tools: &[(&str, PathBuf)]) -> (i32, String
 
 fn example(name: &str, tools: &[(&str, PathBuf)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    common::copy_dir(&common::project(name), dir.path());
     let _ = std::fs::remove_dir_all(dir.path().join("dist"));
     if name == "django" {
         let venv = PathBuf::from(
@@ -164,6 +164,66 @@ fn the_flask_example_verifies_green() {
         (Some("/health"), Some(200))
     );
     assert_eq!(v["body_start"], "{\"status\":\"ok\"}\n");
+}
+
+/// examples/pyramid: production.ini through PasteDeploy, a TextFile
+/// parameter into it, zope.interface's Windows wheel replaced by this
+/// machine's, static files through Pyramid's static view.
+#[test]
+fn the_pyramid_example_verifies_green() {
+    let Some(tools) = tools() else { return };
+    if !gateway_present() {
+        return;
+    }
+    let dir = example("pyramid", &tools);
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &["verify", "--expect-text", "<h1>Pyramid on IIS</h1>"],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(
+        out.contains("PyramidIISApp/production.ini: parameter 'SiteTitle' set 1 place(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("wheelhouse: zope_interface-") && out.contains("fetched for this machine"),
+        "{out}"
+    );
+    // The installer's title reaches the page (escaped by the view).
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "--set-param",
+            "SiteTitle=Pyramid & IIS $1",
+            "--expect-text",
+            "<h1>Pyramid &amp; IIS $1</h1>",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "--request",
+            "/health",
+            "--request",
+            "/static/style.css",
+            "--expect-status",
+            "200",
+        ],
+        &tools,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(r#"GET /health -> 200"#), "{out}");
+    assert!(out.contains("GET /static/style.css -> 200"), "{out}");
+    // A title the parameter's validation refuses: msdeploy's error, exit 78.
+    let (code, out) = iiswsgi(dir.path(), &["verify", "--set-param", "SiteTitle="], &tools);
+    assert_eq!(code, 78, "{out}");
+    assert!(out.contains("SiteTitle"), "{out}");
 }
 
 #[test]
@@ -276,7 +336,7 @@ fn repacked(zip: &Path, edit: impl Fn(String) -> String) -> tempfile::NamedTempF
 #[test]
 fn bad_packages_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo("examples/pyramid"), dir.path());
+    common::copy_dir(&common::project(common::LEGACY_PYRAMID), dir.path());
     let (code, out) = iiswsgi(dir.path(), &["build"], &[]);
     assert_eq!(code, 0, "{out}");
     let zip = dir.path().join("dist/PyramidIISApp-0.2.msdeploy.zip");
@@ -303,4 +363,51 @@ fn bad_packages_are_refused_with_a_reason() {
     let (code, out) = iiswsgi(dir.path(), &["verify", empty.path().to_str().unwrap()], &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("climbs out of the package"), "{out}");
+}
+
+/// Anybody's msdeploy package: an archive package as Visual Studio writes
+/// it (archive.xml, parameters.xml, content under Content/D_C/...). verify
+/// lays it out, applies Microsoft's SetParameters.xml to its Web.config,
+/// reports its providers, then says why it cannot serve an ASP.NET app,
+/// with exit 1.
+#[test]
+fn an_archive_package_is_laid_out_and_parameterized_then_refused_as_no_wsgi_app() {
+    let fixture = common::fixture("msdeploy/archive/vs-wpp-package");
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("site.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for name in ["archive.xml", "parameters.xml", "systemInfo.xml"] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(&std::fs::read(fixture.join(name)).unwrap())
+            .unwrap();
+    }
+    let content = "Content/D_C/First Asp Web App/Design and Supervion Issue Tracking/obj/Release/Package/PackageTmp";
+    zip.start_file(format!("{content}/Web.config"), options)
+        .unwrap();
+    zip.write_all(br#"<configuration><connectionStrings><add name="design" connectionString="old" /></connectionStrings></configuration>"#)
+        .unwrap();
+    zip.finish().unwrap();
+    let set = fixture.join("project.SetParameters.xml");
+    let (code, out) = iiswsgi(
+        dir.path(),
+        &[
+            "verify",
+            "site.zip",
+            "--set-param-file",
+            set.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    for want in [
+        &format!(
+            "{content}/Web.config: parameter 'design-Web.config Connection String' set 1 place(s)"
+        ) as &str,
+        "would be installed as the IIS application Default Web Site/Design and Supervion Issue Tracking_deploy",
+        "setAcl: Read access on Default Web Site/Design and Supervion Issue Tracking_deploy",
+        "names no WSGI_HANDLER and no iiswsgi-gateway: this is not a WSGI app",
+    ] {
+        assert!(out.contains(want), "{want:?} not in:\n{out}");
+    }
 }

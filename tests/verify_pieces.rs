@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use iiswsgi::verify::apply::apply;
-use iiswsgi::verify::package::{PackageError, unpack};
+use iiswsgi::verify::package::{Layout, PackageError, unpack};
 use iiswsgi::verify::parameters::{parse_declared, parse_set_parameters, resolve};
 
 fn zip_with(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> tempfile::NamedTempFile {
@@ -89,10 +89,10 @@ fn unsafe_names_bombs_and_missing_manifests_are_refused_before_anything_is_writt
     ));
 }
 
-/// The pyramid example, built: a real package of this tool's.
+/// A project built: a real package of this tool's.
 fn built_example(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo(&format!("examples/{name}")), dir.path());
+    common::copy_dir(&common::project(name), dir.path());
     let out = assert_cmd::Command::cargo_bin("iiswsgi")
         .unwrap()
         .current_dir(dir.path())
@@ -114,7 +114,7 @@ fn built_example(name: &str) -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn a_set_parameters_file_changes_the_files_as_msdeploy_would() {
-    let (_dir, zip) = built_example("pyramid");
+    let (_dir, zip) = built_example(common::LEGACY_PYRAMID);
     let site = tempfile::tempdir().unwrap();
     let unpacked = unpack(&zip, site.path()).unwrap();
     assert!(unpacked.files.contains(&"Parameters.xml".to_string()));
@@ -127,7 +127,14 @@ fn a_set_parameters_file_changes_the_files_as_msdeploy_would() {
   <setParameter name="scaffold" value="alchemy" />
 </parameters>"#;
     let values = resolve(&declared, &parse_set_parameters(set).unwrap()).unwrap();
-    let applied = apply(site.path(), &unpacked.files, &declared, &values).unwrap();
+    let applied = apply(
+        site.path(),
+        &unpacked.files,
+        unpacked.layout,
+        &declared,
+        &values,
+    )
+    .unwrap();
     assert!(!applied.changes.is_empty(), "{applied:?}");
     let setup_cfg = std::fs::read_to_string(site.path().join("PyramidIISApp/setup.cfg")).unwrap();
     assert!(
@@ -171,6 +178,7 @@ fn the_iiswsgi_sample_fixture_parameterizes_its_ini_file() {
     let applied = apply(
         site.path(),
         &["IISWSGISampleApp/iis_fcgi.ini".to_string()],
+        Layout::Gallery,
         &declared,
         &values,
     )
@@ -197,6 +205,7 @@ fn an_xpath_that_matches_nothing_is_a_warning_as_in_msdeploy() {
     let applied = apply(
         site.path(),
         &["App/web.config".to_string()],
+        Layout::Gallery,
         &declared,
         &values,
     )
@@ -212,5 +221,98 @@ fn an_xpath_that_matches_nothing_is_a_warning_as_in_msdeploy() {
         std::fs::read_to_string(site.path().join("App/web.config")).unwrap(),
         original,
         "unchanged"
+    );
+}
+
+/// Visual Studio's Web Publishing Pipeline package (archive.xml,
+/// parameters.xml and SetParameters.xml as Visual Studio wrote them),
+/// with the content laid out where msdeploy puts a `D:\` source:
+/// `Content/D_C/...`. Its connection-string parameter scopes the source's
+/// absolute path (`D:\\First\ Asp\ ...\\Web\.config$`); applying
+/// Microsoft's SetParameters.xml sets the attribute its XPath names to the
+/// value that file gives, and nothing else in Web.config.
+#[test]
+fn visual_studios_archive_package_takes_its_set_parameters_file() {
+    let dir = "msdeploy/archive/vs-wpp-package";
+    let read = |name: &str| std::fs::read(common::fixture(&format!("{dir}/{name}"))).unwrap();
+    let content = "Content/D_C/First Asp Web App/Design and Supervion Issue Tracking/obj/Release/Package/PackageTmp";
+    let web_config = r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <connectionStrings>
+    <add name="design" connectionString="data source=.;database=dev" providerName="System.Data.SqlClient" />
+    <add name="other" connectionString="untouched" />
+  </connectionStrings>
+  <system.web>
+    <compilation targetFramework="4.7.2" />
+  </system.web>
+</configuration>
+"#;
+    let (archive, parameters, system_info) = (
+        read("archive.xml"),
+        read("parameters.xml"),
+        read("systemInfo.xml"),
+    );
+    let zip = zip_with(
+        &[
+            ("archive.xml", &archive),
+            ("parameters.xml", &parameters),
+            ("systemInfo.xml", &system_info),
+            (&format!("{content}/Web.config"), web_config.as_bytes()),
+            (&format!("{content}/Default.aspx"), b"<%@ Page %>"),
+        ],
+        zip::CompressionMethod::Deflated,
+    );
+    let site = tempfile::tempdir().unwrap();
+    let unpacked = unpack(zip.path(), site.path()).unwrap();
+    assert_eq!(unpacked.layout, Layout::Archive);
+    let declared =
+        parse_declared(&std::fs::read_to_string(unpacked.parameters_file().unwrap()).unwrap())
+            .unwrap();
+    let set = std::fs::read_to_string(common::fixture(&format!("{dir}/project.SetParameters.xml")))
+        .unwrap();
+    let mut given = parse_set_parameters(&set).unwrap();
+    let values = resolve(&declared, &given).unwrap();
+    let applied = apply(
+        site.path(),
+        &unpacked.files,
+        unpacked.layout,
+        &declared,
+        &values,
+    )
+    .unwrap();
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    assert_eq!(
+        applied.changes,
+        [format!(
+            "{content}/Web.config: parameter 'design-Web.config Connection String' set 1 place(s)"
+        )]
+    );
+    let expected =
+        r#"data source=DESKTOP-4NEQ4OR\SQLEXPRESS; database=CERP_BUDSWS;integrated security=true"#;
+    assert_eq!(
+        web_config.replace("data source=.;database=dev", expected),
+        std::fs::read_to_string(site.path().join(content).join("Web.config")).unwrap(),
+        "only the attribute the XPath names changes"
+    );
+
+    // A value given on the command line wins over the file's, as -setParam.
+    given.push((
+        "design-Web.config Connection String".to_string(),
+        "Server=db;Database=prod".to_string(),
+    ));
+    let values = resolve(&declared, &given).unwrap();
+    apply(
+        site.path(),
+        &unpacked.files,
+        unpacked.layout,
+        &declared,
+        &values,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(site.path().join(content).join("Web.config")).unwrap();
+    assert!(
+        text.contains(r#"<add name="design" connectionString="Server=db;Database=prod" providerName="System.Data.SqlClient" />"#)
+            && text.contains(r#"<add name="other" connectionString="untouched" />"#),
+        "{text}"
     );
 }

@@ -1,7 +1,7 @@
 use crate::cli::{Cli, VerifyArgs};
 use crate::error::Error;
 use crate::report::{MessageFormat, Reporter};
-use crate::verify::run::{VerifyError, VerifyRequest, verify};
+use crate::verify::run::{VerifyError, VerifyReport, VerifyRequest, verify};
 
 pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Error> {
     let package = match &args.package {
@@ -29,7 +29,15 @@ pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Erro
         expect_status: args.expect_status,
         expect_text: args.expect_text.clone(),
     };
-    let report = verify(&request).map_err(|e| match e {
+    let mut report = VerifyReport::default();
+    let outcome = verify(&request, &mut report);
+    for step in &report.steps {
+        reporter.status("Verify", step);
+    }
+    for w in &report.warnings {
+        reporter.warning(w);
+    }
+    outcome.map_err(|e| match e {
         VerifyError::Parameters(message) => Error::Verify {
             message,
             bad_parameters: true,
@@ -39,12 +47,6 @@ pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Erro
             bad_parameters: false,
         },
     })?;
-    for step in &report.steps {
-        reporter.status("Verify", step);
-    }
-    for w in &report.warnings {
-        reporter.warning(w);
-    }
     for r in &report.requests {
         if reporter.format == MessageFormat::Json {
             reporter.json(serde_json::json!({"reason": "verify-request", "path": r.path, "status": r.status, "millis": r.millis, "body_start": r.body_start, "failure": r.failure}));

@@ -5,12 +5,14 @@
 //! are reported by the caller. An XPath or regex that matches nothing is a
 //! warning, as in msdeploy.
 //!
-//! Scopes are matched against the file's path inside the package in
-//! Windows form (`FlaskIISApp\web.config`), since packages are written for
-//! msdeploy, whose scopes say `\\web\.config$`.
+//! Scopes are matched against the file's path as msdeploy sees it
+//! ([`Layout::scope_path`]): inside the package in Windows form
+//! (`FlaskIISApp\web.config`) for gallery packages, the source's absolute
+//! path for archives.
 
 use std::path::Path;
 
+use crate::verify::package::Layout;
 use crate::verify::parameters::Declared;
 use crate::xml_tree::{Document, Element, Node};
 
@@ -225,17 +227,13 @@ pub fn replace_at(text: &str, position: &str, value: &str) -> Result<String, Str
     ))
 }
 
-/// The package path of `rel` (a `/`-separated path under the package
-/// root) as msdeploy's scopes see it.
-fn windows_form(rel: &str) -> String {
-    rel.replace('/', "\\")
-}
-
 /// Applies every TextFile and XmlFile entry of `declared` with `values`
-/// to `files` (paths relative to `root`, `/`-separated).
+/// to `files` (paths relative to `root`, `/`-separated, laid out as
+/// `layout` says).
 pub fn apply(
     root: &Path,
     files: &[String],
+    layout: Layout,
     declared: &[Declared],
     values: &[(String, String)],
 ) -> Result<Applied, String> {
@@ -257,7 +255,7 @@ pub fn apply(
                 })?;
             let targets: Vec<&String> = files
                 .iter()
-                .filter(|f| scope.is_match(&windows_form(f)))
+                .filter(|f| scope.is_match(&layout.scope_path(f)))
                 .collect();
             if targets.is_empty() {
                 applied.warnings.push(format!(

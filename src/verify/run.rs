@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::apply::apply;
 use super::fastcgi_client;
-use super::package::unpack;
+use super::package::{Layout, unpack};
 use super::parameters::{parse_declared, parse_set_parameters, resolve};
 use crate::xml_tree::Document;
 
@@ -111,18 +111,23 @@ fn embedded_python(gateway: &Path) -> Result<PathBuf, VerifyError> {
         .ok_or_else(|| failed(format!("{} --built-for said {text:?}", gateway.display())))
 }
 
-/// The iisApp provider's path in Manifest.xml: the app's folder in the package.
-fn app_folder(manifest: &str) -> Result<String, VerifyError> {
-    let doc = Document::parse(manifest).map_err(|e| failed(format!("Manifest.xml: {e}")))?;
-    doc.root
-        .elements()
-        .find(|e| e.name.eq_ignore_ascii_case("iisApp"))
-        .and_then(|e| e.attribute("path"))
-        .map(str::to_string)
+/// The iisApp provider's path in the manifest (Manifest.xml's
+/// `<iisApp>`, or archive.xml's, under its root or as its root): where the
+/// app's folder is in the package.
+fn app_folder(layout: Layout, manifest: &str) -> Result<String, VerifyError> {
+    let name = layout.manifest();
+    let doc = Document::parse(manifest).map_err(|e| failed(format!("{name}: {e}")))?;
+    let is_iis_app =
+        |n: &str| n.eq_ignore_ascii_case("iisApp") || n.eq_ignore_ascii_case("MSDeploy.iisApp");
+    std::iter::once(&doc.root)
+        .chain(doc.root.elements())
+        .filter(|e| is_iis_app(&e.name))
+        .find_map(|e| e.attribute("path"))
+        .map(|path| layout.content_folder(path))
         .ok_or_else(|| {
-            failed(
-                "Manifest.xml has no <iisApp path=...>: nothing to install as an IIS application",
-            )
+            failed(format!(
+                "{name} has no <iisApp path=...>: nothing to install as an IIS application"
+            ))
         })
 }
 
@@ -137,8 +142,9 @@ impl Drop for Served {
     }
 }
 
-pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
-    let mut report = VerifyReport::default();
+/// Verifies the package into `report`: the steps done are recorded there
+/// as they happen, so a failure still shows how far it got.
+pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), VerifyError> {
     let work = tempfile::Builder::new()
         .prefix("iiswsgi-verify-")
         .tempdir()
@@ -151,15 +157,26 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
         request.package.display()
     ));
 
-    let manifest = std::fs::read_to_string(root.join("Manifest.xml"))
-        .map_err(|e| failed(format!("Manifest.xml: {e}")))?;
-    let folder = app_folder(&manifest)?;
+    let layout = unpacked.layout;
+    let manifest_name = unpacked
+        .files
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(layout.manifest()))
+        .cloned()
+        .unwrap_or_else(|| layout.manifest().to_string());
+    let manifest = std::fs::read_to_string(root.join(&manifest_name))
+        .map_err(|e| failed(format!("{manifest_name}: {e}")))?;
+    let folder = app_folder(layout, &manifest)?;
     let app = root.join(&folder);
 
     // Parameters: the package's, valued from the file, then the flags.
-    let declared = match std::fs::read_to_string(root.join("Parameters.xml")) {
-        Ok(text) => parse_declared(&text).map_err(|e| VerifyError::Parameters(e.to_string()))?,
-        Err(_) => Vec::new(),
+    let declared = match unpacked.parameters_file() {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| VerifyError::Parameters(format!("{}: {e}", file.display())))?;
+            parse_declared(&text).map_err(|e| VerifyError::Parameters(e.to_string()))?
+        }
+        None => Vec::new(),
     };
     let mut given = Vec::new();
     if let Some(file) = &request.set_param_file {
@@ -172,7 +189,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
     }
     given.extend(request.set_params.iter().cloned());
     let values = resolve(&declared, &given).map_err(|e| VerifyError::Parameters(e.to_string()))?;
-    let applied = apply(&root, &unpacked.files, &declared, &values).map_err(failed)?;
+    let applied = apply(&root, &unpacked.files, layout, &declared, &values).map_err(failed)?;
     report.steps.extend(applied.changes);
     report.warnings.extend(applied.warnings);
     let value_of_scope = |scope: &str| -> Option<String> {
@@ -209,15 +226,15 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
         path.to_string()
     };
     // Providers: setAcl as a report, runCommand decoded (and checked).
-    for p in crate::inspect::providers_in("Manifest.xml", &manifest)
+    for p in crate::inspect::providers_in(&manifest_name, &manifest)
         .map_err(|e| failed(e.to_string()))?
     {
         if let Some(e) = &p.error {
-            return Err(failed(format!("Manifest.xml <{}>: {e}", p.element)));
+            return Err(failed(format!("{manifest_name} <{}>: {e}", p.element)));
         }
         if !p.disagreements.is_empty() {
             return Err(failed(format!(
-                "Manifest.xml <{}>: its provider options disagree with its attributes: {}",
+                "{manifest_name} <{}>: its provider options disagree with its attributes: {}",
                 p.element,
                 p.disagreements.join("; ")
             )));
@@ -230,8 +247,13 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
                 .or(p.path.as_deref())
                 .unwrap_or_default(),
         );
+        let verb = if p.element.eq_ignore_ascii_case("runCommand") {
+            "would run"
+        } else {
+            "would sync"
+        };
         report.steps.push(format!(
-            "{}: Web Deploy would run {:?} ({})",
+            "{}: Web Deploy {verb} {:?} ({})",
             p.element,
             path,
             settings.join(", ")
@@ -249,6 +271,28 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
                 provider_path("setAcl", acl.attribute("path").unwrap_or_default())
             ));
         }
+    }
+
+    // Only a WSGI app can be served here: one whose web.config names a
+    // handler (wfastcgi's setting) or runs this tool's gateway.
+    let web_config = std::fs::read_dir(&app).ok().and_then(|entries| {
+        entries
+            .flatten()
+            .find(|e| e.file_name().eq_ignore_ascii_case("web.config"))
+            .and_then(|e| std::fs::read_to_string(e.path()).ok())
+    });
+    if !web_config
+        .as_deref()
+        .is_some_and(|t| t.contains("WSGI_HANDLER") || t.contains("iiswsgi-gateway"))
+    {
+        return Err(failed(format!(
+            "{folder}/web.config {}: this is not a WSGI app for a FastCGI gateway, so nothing can be served here (its files and parameters were checked above)",
+            if web_config.is_some() {
+                "names no WSGI_HANDLER and no iiswsgi-gateway"
+            } else {
+                "is missing"
+            }
+        )));
     }
 
     // The install step, Linux form.
@@ -362,5 +406,5 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
             failure,
         });
     }
-    Ok(report)
+    Ok(())
 }

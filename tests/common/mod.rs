@@ -22,6 +22,21 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// iiswsgi 0.3's examples/pyramid.msdeploy, ported: its own web.config
+/// template and runCommand, TextFile parameters with an enumeration. It
+/// cannot serve (the server creates its project with Python 2.7's
+/// pcreate), so it lives in tests/data as a build input, not in examples/.
+pub const LEGACY_PYRAMID: &str = "iiswsgi-0.3-pyramid";
+
+/// The folder of a bundled example, or of the legacy port.
+pub fn project(name: &str) -> PathBuf {
+    if name == LEGACY_PYRAMID {
+        repo("tests/data/iiswsgi-0.3-pyramid")
+    } else {
+        repo(&format!("examples/{name}"))
+    }
+}
+
 /// Rows of a tab-separated file with a header line, as column maps.
 pub fn tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
