@@ -3,9 +3,12 @@
 the same model as wfastcgi and as ours), both spawned by the same Apache
 httpd + mod_fcgid on 127.0.0.1 with the same number of processes, serving
 the same plain WSGI hello-world (the gateways' own cost), Flask hello-world
-and Django page. wrk drives 1 and 8 concurrent
-connections; the script prints requests/s, p99 latency and memory per
-process for each, and our/flup ratios.
+and Django page. flup runs twice: on Debian's python3 and on the shared
+libpython the gateway embeds (bench/python_shared.c), which runs Python
+code slower. A C responder from libfcgi (bench/floor_responder.c) gives
+the host's floor. wrk drives 1 and 8 concurrent connections; the script
+prints requests/s, p99 latency and memory per process for each, and our/
+flup ratios.
 
     bench/gateway.sh            (builds the gateway, makes the venv, runs this)
 
@@ -25,10 +28,19 @@ import time
 
 GATEWAY = sys.argv[1]
 VENV = sys.argv[2]
+# The host's floor: a C responder (libfcgi) answering the plain app's bytes.
+FLOOR = sys.argv[3] if len(sys.argv) > 3 else None
+# python3 on the shared libpython the gateway embeds (bench/python_shared.c):
+# flup run on it too tells the gateways' cost from the interpreter builds'.
+PYTHON_SHARED = sys.argv[4] if len(sys.argv) > 4 else None
+WHO = ("ours", "flup") + (("flupso",) if PYTHON_SHARED else ())
 DURATION = os.environ.get("BENCH_SECONDS", "8")
-# As many processes as the most connections: with fewer, mod_fcgid makes
-# a request wait for a free process in 1 s steps, which is the host's p99.
-PROCESSES = int(os.environ.get("BENCH_PROCESSES", "8"))
+# More processes than the most connections (8): when no process is idle,
+# mod_fcgid makes the request sleep a whole second before it looks again
+# (fcgid_bridge.c), and a process goes back to the idle list only after
+# Apache has finished the request, so with exactly 8 the 8th connection
+# often finds none and p99 became the host's 1 s sleep, for any gateway.
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "12"))
 MODULES = "/usr/lib/apache2/modules"
 
 FLASK_APP = '''from flask import Flask
@@ -95,17 +107,19 @@ def web_config(settings):
     return '<?xml version="1.0"?><configuration><appSettings>%s</appSettings></configuration>' % adds
 
 
-def flup_runner(app_dir, handler):
+def flup_runner(app_dir, handler, python):
     module, _, name = handler.partition(":") if ":" in handler else handler.rpartition(".")
+    site_packages = os.path.join(VENV, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
     return """#!%s
-import os, sys
+import os, site, sys
+site.addsitedir(%r)
 sys.path.insert(0, %r)
 os.chdir(%r)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site1.settings")
 from flup.server.fcgi_single import WSGIServer
 from %s import %s as application
 WSGIServer(application).run()
-""" % (os.path.join(VENV, "bin", "python"), app_dir, app_dir, module, name)
+""" % (python, site_packages, app_dir, app_dir, module, name)
 
 
 def stage(root, apps):
@@ -121,16 +135,32 @@ def stage(root, apps):
         if name == "django":
             settings["DJANGO_SETTINGS_MODULE"] = "site1.settings"
         open(os.path.join(ours, "web.config"), "w").write(web_config(settings))
-        flup = os.path.join(root, "apps", name + "-flup")
-        shutil.copytree(src, flup)
-        runner = os.path.join(flup, "run.fcgi")
-        open(runner, "w").write(flup_runner(flup, handler))
-        os.chmod(runner, 0o755)
-        for url, exe in (("/%s-ours" % name, os.path.join(ours, "bin", "iiswsgi-gateway")), ("/%s-flup" % name, runner)):
+        served = [("/%s-ours" % name, os.path.join(ours, "bin", "iiswsgi-gateway"))]
+        for who in WHO[1:]:
+            flup = os.path.join(root, "apps", "%s-%s" % (name, who))
+            shutil.copytree(src, flup)
+            python = os.path.join(VENV, "bin", "python")
+            if who == "flupso":
+                python = os.path.join(flup, "python-shared")
+                shutil.copy(PYTHON_SHARED, python)
+            runner = os.path.join(flup, "run.fcgi")
+            open(runner, "w").write(flup_runner(flup, handler, python))
+            os.chmod(runner, 0o755)
+            served.append(("/%s-%s" % (name, who), runner))
+        for url, exe in served:
             locations.append(
                 'Alias "%s" "%s"\n<Location "%s">\n SetHandler fcgid-script\n Options +ExecCGI\n Require all granted\n</Location>\n'
                 % (url, exe, url)
             )
+    if FLOOR:
+        floor = os.path.join(root, "apps", "plain-floor")
+        os.makedirs(floor)
+        exe = os.path.join(floor, "floor-responder")
+        shutil.copy(FLOOR, exe)
+        locations.append(
+            'Alias "/plain-floor" "%s"\n<Location "/plain-floor">\n SetHandler fcgid-script\n Options +ExecCGI\n Require all granted\n</Location>\n'
+            % exe
+        )
     return "".join(locations)
 
 
@@ -159,7 +189,7 @@ FcgidIPCDir "{r}/fcgid"
 FcgidProcessTableFile "{r}/fcgid/shm"
 FcgidMaxProcessesPerClass {n}
 FcgidMinProcessesPerClass {n}
-FcgidMaxProcesses 64
+FcgidMaxProcesses {total}
 FcgidMaxRequestsPerProcess 0
 FcgidIdleTimeout 0
 FcgidIdleScanInterval 600
@@ -167,7 +197,9 @@ FcgidSpawnScoreUpLimit 1000
 FcgidSpawnScore 1
 FcgidTerminationScore 0
 FcgidOutputBufferSize 0
-{locations}""".format(r=root, port=port, m=MODULES, n=PROCESSES, locations=locations)
+{locations}""".format(r=root, port=port, m=MODULES, n=PROCESSES, locations=locations,
+                       # Room for every class's processes (each stays up).
+                       total=PROCESSES * (locations.count("<Location") + 1))
     open(os.path.join(root, "httpd.conf"), "w").write(conf)
     for dirpath, dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o755)
@@ -222,27 +254,47 @@ def main():
         try:
             results = {}
             for app in ("plain", "flask", "django"):
-                for who in ("ours", "flup"):
+                for who in WHO + (("floor",) if app == "plain" and FLOOR else ()):
                     url = "http://127.0.0.1:%d/%s-%s/" % (port, app, who)
                     check = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url], capture_output=True, text=True)
                     if check.stdout != "200":
                         raise SystemExit("%s answered %s: %s" % (url, check.stdout, open(os.path.join(root, "logs", "error.log")).read()[-2000:]))
-                    wrk(url, 8)  # warm up every process
+                    # Warm up with more connections than processes, so that
+                    # mod_fcgid spawns them all before the measured runs.
+                    wrk(url, 2 * PROCESSES)
                     for c in (1, 8):
                         results[(app, who, c)] = wrk(url, c)
-                    marker = ("%s-ours/bin/iiswsgi-gateway" % app) if who == "ours" else ("%s-flup/run.fcgi" % app)
+                    marker = {"ours": "%s-ours/bin/iiswsgi-gateway", "flup": "%s-flup/run.fcgi",
+                              "flupso": "%s-flupso/run.fcgi", "floor": "%s-floor/floor-responder"}[who] % app
                     results[(app, who, "rss")] = rss_per_process(marker)
             print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point"
                   % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION))
-            print("%-7s %-5s %4s %10s %10s %8s %10s" % ("app", "conns", "", "ours r/s", "flup r/s", "ratio", "p99 ms o/f"))
+            so = "flupso" in WHO
+            print("flup: Debian's python3 (libpython linked in); flup.so: the same flup on the shared libpython the gateway embeds")
+            print("%-7s %5s %9s %9s %7s %9s %7s  %s" % ("app", "conns", "ours r/s", "flup r/s", "ratio",
+                                                      "flup.so", "ratio", "p99 ms ours/flup/flup.so"))
             for app in ("plain", "flask", "django"):
                 for c in (1, 8):
                     o, f = results[(app, "ours", c)], results[(app, "flup", c)]
-                    print("%-7s %-5d %4s %10.0f %10.0f %7.2fx %5.2f/%-5.2f%s" % (
-                        app, c, "", o[0], f[0], o[0] / f[0], o[1], f[1], "  (non-2xx: %d/%d)" % (o[2], f[2]) if o[2] or f[2] else ""))
-                ro, no = results[(app, "ours", "rss")]
-                rf, nf = results[(app, "flup", "rss")]
-                print("%-7s memory per process: ours %.1f MiB (%d processes), flup %.1f MiB (%d)" % (app, ro, no, rf, nf))
+                    fs = results[(app, "flupso", c)] if so else (float("nan"),) * 3
+                    errors = [r[2] for r in (o, f, fs) if so or r is not fs]
+                    print("%-7s %5d %9.0f %9.0f %6.2fx %9.0f %6.2fx  %.2f/%.2f/%.2f%s" % (
+                        app, c, o[0], f[0], o[0] / f[0], fs[0], o[0] / fs[0], o[1], f[1], fs[1],
+                        "  (non-2xx: %s)" % errors if any(errors) else ""))
+                mem = ", ".join("%s %.1f MiB (%d)" % ((who,) + results[(app, who, "rss")]) for who in WHO)
+                print("%-7s memory per process (processes): %s" % (app, mem))
+                if app == "plain" and FLOOR:
+                    for c in (1, 8):
+                        fl = results[("plain", "floor", c)]
+                        o, f = results[("plain", "ours", c)], results[("plain", "flup", c)]
+                        # Time per request (1/throughput) beyond the floor's:
+                        # what the gateway itself adds.
+                        own_o = 1e6 / o[0] - 1e6 / fl[0]
+                        own_f = 1e6 / f[0] - 1e6 / fl[0]
+                        print("%-7s %5d %9.0f  (libfcgi C responder, no Python; p99 %.2f ms)" % ("floor", c, fl[0], fl[1]))
+                        print("        own cost per request at %d conn(s): ours %.0f us, flup %.0f us (flup/ours %.2fx); "
+                              "a gateway that cost nothing would reach %.2fx flup"
+                              % (c, own_o, own_f, own_f / own_o if own_o > 0 else float("inf"), fl[0] / f[0]))
             print(json.dumps({"%s/%s/%s" % k: v for k, v in results.items()}))
         finally:
             proc.send_signal(signal.SIGTERM)

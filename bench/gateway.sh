@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Gateway benchmark (see bench/gateway.py): iiswsgi-gateway against flup
-# under the same Apache mod_fcgid, Flask and Django, 1 and 8 connections.
+# under the same Apache mod_fcgid, Flask and Django, 1 and 8 connections,
+# and the host's floor (a C responder from libfcgi, bench/floor_responder.c).
 #
-#   bench/gateway.sh                      # 8 s per point, 8 processes per app
-#   BENCH_SECONDS=20 BENCH_PROCESSES=8 bench/gateway.sh
+#   bench/gateway.sh                      # 8 s per point, 12 processes per app
+#   BENCH_SECONDS=20 BENCH_PROCESSES=16 bench/gateway.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -11,6 +12,7 @@ missing=()
 [ -e /usr/lib/apache2/modules/mod_fcgid.so ] || missing+=(libapache2-mod-fcgid)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
+[ -e /usr/include/fcgiapp.h ] || missing+=(libfcgi-dev)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -22,4 +24,16 @@ venv=${IISWSGI_TEST_VENV:-/var/tmp/iiswsgi-tests/venv-py$pyver}
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
 chmod -R a+rX "$venv"
 cargo build --release --quiet -p iiswsgi-gateway
-exec "$venv/bin/python" bench/gateway.py "$PWD/target/release/iiswsgi-gateway" "$venv"
+mkdir -p bench/work
+gcc -O2 -o bench/work/floor-responder bench/floor_responder.c -lfcgi
+# shellcheck disable=SC2046 # python3-config prints flags to split
+gcc -O2 $(/usr/bin/python3-config --cflags) -o bench/work/python-shared bench/python_shared.c \
+  $(/usr/bin/python3-config --ldflags --embed)
+chmod a+rx bench/work bench/work/python-shared bench/work/floor-responder
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+read -r fib_s render_s < <(/usr/bin/python3 bench/interpreter_speed.py "$site")
+read -r fib_so render_so < <(bench/work/python-shared bench/interpreter_speed.py "$site")
+echo "interpreter build: python3 fib $fib_s s, Django render $render_s s; shared libpython fib $fib_so s, Django render $render_so s" \
+  "($(awk "BEGIN{printf \"%.2fx, %.2fx\", $fib_so/$fib_s, $render_so/$render_s}") the time)"
+exec "$venv/bin/python" bench/gateway.py "$PWD/target/release/iiswsgi-gateway" "$venv" \
+  "$PWD/bench/work/floor-responder" "$PWD/bench/work/python-shared"
