@@ -357,6 +357,30 @@ fn the_gateway_refuses_what_pep_3333_forbids() {
         "{}",
         r.text()
     );
+    for (query, name) in [
+        ("colon", "'X-A:b'"),
+        ("space", "'X A'"),
+        ("tab", "'X\\tA'"),
+        ("empty", "''"),
+    ] {
+        let r = gw.get(&format!("/bad-header-name?{query}"));
+        assert_eq!(r.status, 500, "{query}");
+        assert!(
+            r.text()
+                .contains(&format!("ValueError: invalid header name {name}")),
+            "{query}: {}",
+            r.text()
+        );
+    }
+    let r = gw.get("/header-injection");
+    assert_eq!(r.status, 500);
+    assert!(
+        r.text()
+            .contains("ValueError: header 'X-A' has a line break in its value")
+            && r.header("Set-Cookie").is_none(),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]

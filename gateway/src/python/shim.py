@@ -149,7 +149,9 @@ class FileWrapper:
 def _check_header(name, value):
     if type(name) is not str or type(value) is not str:
         raise TypeError("header names and values must be str, not %r: %r" % (type(name).__name__, (name, value)))
-    if not name or any(c in name for c in ":\r\n \t"):
+    # Plain `in` tests, not a generator: this runs for every header of
+    # every response.
+    if not name or ":" in name or "\r" in name or "\n" in name or " " in name or "\t" in name:
         raise ValueError("invalid header name %r" % name)
     if "\r" in value or "\n" in value:
         raise ValueError("header %r has a line break in its value" % name)
@@ -178,8 +180,12 @@ def run(app, environ, out):
         for header in headers:
             if type(header) is not tuple or len(header) != 2:
                 raise TypeError("each header must be a (name, value) tuple, not %r" % (header,))
-            _check_header(*header)
-            parts += [header[0], ": ", header[1], "\r\n"]
+            name, value = header
+            _check_header(name, value)
+            parts.append(name)
+            parts.append(": ")
+            parts.append(value)
+            parts.append("\r\n")
         parts.append("\r\n")
         out.set_head("".join(parts).encode("latin-1"))
         started[0] = True
@@ -198,6 +204,8 @@ def run(app, environ, out):
                     write(chunk)
             out.finish()
     finally:
-        close = getattr(result, "close", None)
+        # A list has no close(); asking it would raise and swallow an
+        # AttributeError on every request.
+        close = None if type(result) is list else getattr(result, "close", None)
         if close is not None:
             close()

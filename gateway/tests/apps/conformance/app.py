@@ -147,6 +147,18 @@ def bad_header(environ, start_response):
     return [b"never"]
 
 
+def bad_header_name(environ, start_response):
+    # ?colon, ?space, ?tab, ?empty: a name no HTTP response may carry.
+    name = {"colon": "X-A:b", "space": "X A", "tab": "X\tA", "empty": ""}[environ["QUERY_STRING"]]
+    start_response("200 OK", [(name, "v")])
+    return [b"never"]
+
+
+def header_injection(environ, start_response):
+    start_response("200 OK", [("X-A", "v\r\nSet-Cookie: stolen=1")])
+    return [b"never"]
+
+
 def file_wrapper(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return environ["wsgi.file_wrapper"](open(__file__, "rb"), 1000)
@@ -176,6 +188,8 @@ ROUTES = {
     "/raise": raises,
     "/exc-info": exc_info_page,
     "/bad-header": bad_header,
+    "/bad-header-name": bad_header_name,
+    "/header-injection": header_injection,
     "/file": file_wrapper,
     "/slow": slow,
     "/nope": not_found,
