@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyModule, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
 use crate::log::Log;
 use crate::settings::Settings;
@@ -190,7 +190,7 @@ impl Interpreter {
             let result = (|| -> PyResult<()> {
                 let env = PyDict::new(py);
                 for (k, v) in &vars {
-                    env.set_item(PyString::new(py, k), PyString::new(py, v))?;
+                    env.set_item(latin1_str(py, k)?, latin1_str(py, v)?)?;
                 }
                 env.set_item("wsgi.version", PyTuple::new(py, [1, 0])?)?;
                 env.set_item("wsgi.url_scheme", environ::url_scheme(&vars))?;
@@ -204,7 +204,7 @@ impl Interpreter {
                 // read it to the end; with one, PEP 3333 has them read by it, and
                 // wsgiref's validator holds them to that. Werkzeug looks at the
                 // key's presence, not its value: absent, not false.
-                if !vars.iter().any(|(k, _)| k == "CONTENT_LENGTH") {
+                if !vars.iter().any(|(k, _)| *k == b"CONTENT_LENGTH") {
                     env.set_item("wsgi.input_terminated", true)?;
                 }
                 env.set_item("wsgi.file_wrapper", self.file_wrapper.bind(py))?;
@@ -231,6 +231,25 @@ impl Interpreter {
                 })
                 .unwrap_or_default()
         })
+    }
+}
+
+/// A Python str from bytes, each byte the code point of the same number
+/// (PEP 3333's "native strings"), made by CPython in one pass.
+fn latin1_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: the pointer and length describe `bytes`, alive for the call;
+    // PyUnicode_DecodeLatin1 copies them and returns a new reference or
+    // NULL with an exception set, which from_owned_ptr_or_err turns into
+    // an Err.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyUnicode_DecodeLatin1(
+                bytes.as_ptr().cast(),
+                bytes.len() as pyo3::ffi::Py_ssize_t,
+                std::ptr::null(),
+            ),
+        )
     }
 }
 

@@ -11,68 +11,74 @@
 //! below the site root builds its URLs right. Other servers (Apache,
 //! nginx) already split them and are taken as they are.
 
+use std::borrow::Cow;
+
 /// Latin-1 decoding: PEP 3333's native strings.
 pub fn latin1(bytes: &[u8]) -> String {
-    if bytes.is_ascii() {
-        // SAFETY-free fast path: ASCII is valid UTF-8.
-        return String::from_utf8(bytes.to_vec()).expect("ASCII");
-    }
     bytes.iter().map(|&b| b as char).collect()
 }
 
-/// The CGI variables of one request, ready for the environ dict.
-pub fn cgi_variables(params: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> =
-        params.iter().map(|(k, v)| (latin1(k), latin1(v))).collect();
-    let get = |vars: &[(String, String)], key: &str| {
-        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    };
-    let set = |vars: &mut Vec<(String, String)>, key: &str, value: String| match vars
-        .iter_mut()
-        .find(|(k, _)| k == key)
-    {
-        Some(slot) => slot.1 = value,
-        None => vars.push((key.to_owned(), value)),
-    };
+/// Latin-1 encoding of a string made by [`latin1`] (every char below 256).
+fn latin1_bytes(s: &str) -> Vec<u8> {
+    s.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// One CGI variable: its name and value as the server sent them (bytes,
+/// made into latin-1 strings only for the dict), borrowed unless changed.
+pub type Variable<'a> = (&'a [u8], Cow<'a, [u8]>);
+
+/// The CGI variables of one request, ready for the environ dict. Only the
+/// few that are split or defaulted are copied.
+pub fn cgi_variables(params: &[(Vec<u8>, Vec<u8>)]) -> Vec<Variable<'_>> {
+    let mut vars: Vec<Variable<'_>> = params
+        .iter()
+        .map(|(k, v)| (k.as_slice(), Cow::Borrowed(v.as_slice())))
+        .collect();
+    fn get(vars: &[Variable<'_>], key: &str) -> Option<String> {
+        vars.iter()
+            .find(|(k, _)| *k == key.as_bytes())
+            .map(|(_, v)| latin1(v))
+    }
+    fn set<'a>(vars: &mut Vec<Variable<'a>>, key: &'static str, value: Vec<u8>) {
+        match vars.iter_mut().find(|(k, _)| *k == key.as_bytes()) {
+            Some(slot) => slot.1 = Cow::Owned(value),
+            None => vars.push((key.as_bytes(), Cow::Owned(value))),
+        }
+    }
+    let has = |vars: &[Variable<'_>], key: &str| vars.iter().any(|(k, _)| *k == key.as_bytes());
     if let Some(md_path) = get(&vars, "APPL_MD_PATH") {
         let app_path = iis_application_path(&md_path);
         let url_path = get(&vars, "PATH_INFO").unwrap_or_default();
         let (script_name, path_info) = split_prefix(&url_path, &app_path);
-        set(&mut vars, "SCRIPT_NAME", script_name);
-        set(&mut vars, "PATH_INFO", path_info);
+        set(&mut vars, "SCRIPT_NAME", latin1_bytes(&script_name));
+        set(&mut vars, "PATH_INFO", latin1_bytes(&path_info));
     } else {
         for key in ["SCRIPT_NAME", "PATH_INFO"] {
-            if get(&vars, key).is_none() {
-                set(&mut vars, key, String::new());
+            if !has(&vars, key) {
+                set(&mut vars, key, Vec::new());
             }
         }
     }
     // Some servers repeat the query string in PATH_INFO (wfastcgi strips it).
-    if let Some(pi) = get(&vars, "PATH_INFO")
-        && let Some(q) = pi.find('?')
+    if let Some((_, pi)) = vars.iter().find(|(k, _)| *k == b"PATH_INFO")
+        && let Some(q) = pi.iter().position(|&b| b == b'?')
     {
-        set(&mut vars, "PATH_INFO", pi[..q].to_owned());
+        let cut = pi[..q].to_vec();
+        set(&mut vars, "PATH_INFO", cut);
     }
-    for key in [
-        "QUERY_STRING",
-        "REQUEST_METHOD",
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SERVER_PROTOCOL",
+    for (key, default) in [
+        ("QUERY_STRING", ""),
+        ("REQUEST_METHOD", "GET"),
+        ("SERVER_NAME", "localhost"),
+        ("SERVER_PORT", "80"),
+        ("SERVER_PROTOCOL", "HTTP/1.1"),
     ] {
-        if get(&vars, key).is_none() {
-            let default = match key {
-                "REQUEST_METHOD" => "GET",
-                "SERVER_NAME" => "localhost",
-                "SERVER_PORT" => "80",
-                "SERVER_PROTOCOL" => "HTTP/1.1",
-                _ => "",
-            };
-            set(&mut vars, key, default.to_owned());
+        if !has(&vars, key) {
+            set(&mut vars, key, default.as_bytes().to_vec());
         }
     }
     // PEP 3333: CONTENT_LENGTH and CONTENT_TYPE may be absent, never empty.
-    vars.retain(|(k, v)| !((k == "CONTENT_LENGTH" || k == "CONTENT_TYPE") && v.is_empty()));
+    vars.retain(|(k, v)| !((*k == b"CONTENT_LENGTH" || *k == b"CONTENT_TYPE") && v.is_empty()));
     vars
 }
 
@@ -106,10 +112,10 @@ fn split_prefix(url_path: &str, app_path: &str) -> (String, String) {
 }
 
 /// `wsgi.url_scheme`: `https` when the server says HTTPS is on.
-pub fn url_scheme(vars: &[(String, String)]) -> &'static str {
+pub fn url_scheme(vars: &[Variable<'_>]) -> &'static str {
     let on = vars.iter().any(|(k, v)| {
-        (k == "HTTPS" && (v.eq_ignore_ascii_case("on") || v == "1"))
-            || (k == "REQUEST_SCHEME" && v.eq_ignore_ascii_case("https"))
+        (*k == b"HTTPS" && (v.eq_ignore_ascii_case(b"on") || v.as_ref() == b"1"))
+            || (*k == b"REQUEST_SCHEME" && v.eq_ignore_ascii_case(b"https"))
     });
     if on { "https" } else { "http" }
 }
@@ -125,20 +131,23 @@ mod tests {
             .collect()
     }
 
-    fn get<'a>(vars: &'a [(String, String)], key: &str) -> Option<&'a str> {
-        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    fn get(vars: &[Variable<'_>], key: &str) -> Option<String> {
+        vars.iter()
+            .find(|(k, _)| *k == key.as_bytes())
+            .map(|(_, v)| latin1(v))
     }
 
     #[test]
     fn iis_application_below_the_root() {
-        let vars = cgi_variables(&p(&[
+        let params = p(&[
             ("APPL_MD_PATH", b"/LM/W3SVC/1/ROOT/Shop"),
             ("SCRIPT_NAME", b"/shop/cart/items"),
             ("PATH_INFO", b"/shop/cart/items"),
             ("HTTPS", b"on"),
-        ]));
-        assert_eq!(get(&vars, "SCRIPT_NAME"), Some("/shop"));
-        assert_eq!(get(&vars, "PATH_INFO"), Some("/cart/items"));
+        ]);
+        let vars = cgi_variables(&params);
+        assert_eq!(get(&vars, "SCRIPT_NAME").as_deref(), Some("/shop"));
+        assert_eq!(get(&vars, "PATH_INFO").as_deref(), Some("/cart/items"));
         assert_eq!(url_scheme(&vars), "https");
     }
 
@@ -154,29 +163,31 @@ mod tests {
             split_prefix("/SHOP", "/shop"),
             ("/SHOP".to_owned(), String::new())
         );
-        let vars = cgi_variables(&p(&[
+        let params = p(&[
             ("APPL_MD_PATH", b"/LM/W3SVC/1/ROOT"),
             ("PATH_INFO", b"/x?a=1"),
-        ]));
-        assert_eq!(get(&vars, "SCRIPT_NAME"), Some(""));
-        assert_eq!(get(&vars, "PATH_INFO"), Some("/x"));
+        ]);
+        let vars = cgi_variables(&params);
+        assert_eq!(get(&vars, "SCRIPT_NAME").as_deref(), Some(""));
+        assert_eq!(get(&vars, "PATH_INFO").as_deref(), Some("/x"));
     }
 
     #[test]
     fn apache_split_is_kept_and_bytes_are_latin1() {
-        let vars = cgi_variables(&p(&[
+        let params = p(&[
             ("SCRIPT_NAME", b"/flask"),
             ("PATH_INFO", "/caf\u{e9}".as_bytes()),
             ("CONTENT_LENGTH", b""),
             ("CONTENT_TYPE", b"text/plain"),
-        ]));
-        assert_eq!(get(&vars, "SCRIPT_NAME"), Some("/flask"));
+        ]);
+        let vars = cgi_variables(&params);
+        assert_eq!(get(&vars, "SCRIPT_NAME").as_deref(), Some("/flask"));
         // UTF-8 é (C3 A9) arrives as two latin-1 characters.
-        assert_eq!(get(&vars, "PATH_INFO"), Some("/caf\u{c3}\u{a9}"));
-        assert_eq!(get(&vars, "CONTENT_LENGTH"), None);
-        assert_eq!(get(&vars, "CONTENT_TYPE"), Some("text/plain"));
-        assert_eq!(get(&vars, "QUERY_STRING"), Some(""));
-        assert_eq!(get(&vars, "REQUEST_METHOD"), Some("GET"));
+        assert_eq!(get(&vars, "PATH_INFO").as_deref(), Some("/caf\u{c3}\u{a9}"));
+        assert_eq!(get(&vars, "CONTENT_LENGTH").as_deref(), None);
+        assert_eq!(get(&vars, "CONTENT_TYPE").as_deref(), Some("text/plain"));
+        assert_eq!(get(&vars, "QUERY_STRING").as_deref(), Some(""));
+        assert_eq!(get(&vars, "REQUEST_METHOD").as_deref(), Some("GET"));
         assert_eq!(url_scheme(&vars), "http");
     }
 }
