@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds the Windows gateway and vendors it into the examples, with a
-# note of how it was built and its SHA-256 (tests check the two agree).
+# Rebuilds the Windows gateway and vendors it into the examples (and the
+# iiswsgi 0.3 port in tests/data), with a note of how it was built and its
+# SHA-256 (tests check the two agree).
 # iiswsgi embeds examples/flask's copy for `iiswsgi init` (src/init/mod.rs),
 # so a rebuild of iiswsgi after this ships the new gateway to new projects.
 #
