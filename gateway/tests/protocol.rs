@@ -177,6 +177,31 @@ fn environ_follows_pep_3333_and_splits_iis_application_paths() {
     assert_clean_log(&gw);
 }
 
+/// The gateway keeps the environ's key objects from one request to the
+/// next (a bounded cache): each request's environ must still hold exactly
+/// the names that request sent, beyond the cache's bound too.
+#[test]
+fn each_environ_holds_its_own_requests_headers_only() {
+    let (_app, gw) = conformance(&[]);
+    let names: Vec<String> = (0..300).map(|i| format!("HTTP_X_H{i}")).collect();
+    for round in 0..3 {
+        let chosen: Vec<&String> = names.iter().skip(round).step_by(3).collect();
+        let extra: Vec<(&str, &str)> = chosen.iter().map(|n| (n.as_str(), n.as_str())).collect();
+        let r = gw.request(&get_params("/environ", &extra), b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        let env = json(&r.body);
+        for (i, name) in names.iter().enumerate() {
+            let sent = i % 3 == round;
+            assert_eq!(
+                env.get(name.as_str()).and_then(|v| v.as_str()),
+                sent.then_some(name.as_str()),
+                "round {round}: {name}"
+            );
+        }
+    }
+    assert_clean_log(&gw);
+}
+
 #[test]
 fn bodies_are_read_as_the_app_asks() {
     let (_app, gw) = conformance(&[]);

@@ -5,6 +5,7 @@ pub mod streams;
 #[cfg(windows)]
 pub mod windows_loader;
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +26,15 @@ pub struct Interpreter {
     errors: Py<ErrorStream>,
     file_wrapper: Py<PyAny>,
     version: String,
+    /// The environ's keys seen so far (a server sends the same names with
+    /// every request): the same str objects again, whose hash CPython has
+    /// already computed, so filling the dict neither makes nor hashes
+    /// them. Bounded, so that odd header names cannot grow it.
+    keys: RefCell<Vec<(Vec<u8>, Py<PyAny>)>>,
 }
+
+/// Most environ keys kept by [`Interpreter::keys`].
+const MAX_CACHED_KEYS: usize = 128;
 
 /// A Python exception as the log shows it.
 #[derive(Debug)]
@@ -118,6 +127,7 @@ impl Interpreter {
                 errors,
                 file_wrapper,
                 version,
+                keys: RefCell::new(Vec::new()),
             })
         })
     }
@@ -189,9 +199,21 @@ impl Interpreter {
                 .map_err(|e| (describe(py, Some(shim), e), false))?;
             let result = (|| -> PyResult<()> {
                 let env = PyDict::new(py);
+                let mut keys = self.keys.borrow_mut();
                 for (k, v) in &vars {
-                    env.set_item(latin1_str(py, k)?, latin1_str(py, v)?)?;
+                    let value = latin1_str(py, v)?;
+                    match keys.iter().find(|(name, _)| name.as_slice() == *k) {
+                        Some((_, key)) => env.set_item(key.bind(py), value)?,
+                        None => {
+                            let key = latin1_str(py, k)?;
+                            if keys.len() < MAX_CACHED_KEYS {
+                                keys.push((k.to_vec(), key.clone().unbind()));
+                            }
+                            env.set_item(key, value)?;
+                        }
+                    }
                 }
+                drop(keys);
                 env.set_item("wsgi.version", PyTuple::new(py, [1, 0])?)?;
                 env.set_item("wsgi.url_scheme", environ::url_scheme(&vars))?;
                 env.set_item("wsgi.input", Py::new(py, Input::new(shared.clone(), seq))?)?;
