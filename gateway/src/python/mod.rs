@@ -10,6 +10,7 @@ use std::ffi::CString;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
@@ -214,23 +215,31 @@ impl Interpreter {
                     }
                 }
                 drop(keys);
-                env.set_item("wsgi.version", PyTuple::new(py, [1, 0])?)?;
-                env.set_item("wsgi.url_scheme", environ::url_scheme(&vars))?;
-                env.set_item("wsgi.input", Py::new(py, Input::new(shared.clone(), seq))?)?;
-                env.set_item("wsgi.errors", self.errors.bind(py))?;
-                env.set_item("wsgi.multithread", false)?;
-                env.set_item("wsgi.multiprocess", true)?;
-                env.set_item("wsgi.run_once", false)?;
+                env.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
+                let scheme = match environ::url_scheme(&vars) {
+                    "https" => intern!(py, "https"),
+                    _ => intern!(py, "http"),
+                };
+                env.set_item(intern!(py, "wsgi.url_scheme"), scheme)?;
+                env.set_item(
+                    intern!(py, "wsgi.input"),
+                    Py::new(py, Input::new(shared.clone(), seq))?,
+                )?;
+                env.set_item(intern!(py, "wsgi.errors"), self.errors.bind(py))?;
+                env.set_item(intern!(py, "wsgi.multithread"), false)?;
+                env.set_item(intern!(py, "wsgi.multiprocess"), true)?;
+                env.set_item(intern!(py, "wsgi.run_once"), false)?;
                 // The body always ends where FCGI_STDIN ends. Said to apps only
                 // when there is no Content-Length (a chunked upload), so they can
                 // read it to the end; with one, PEP 3333 has them read by it, and
                 // wsgiref's validator holds them to that. Werkzeug looks at the
                 // key's presence, not its value: absent, not false.
                 if !vars.iter().any(|(k, _)| *k == b"CONTENT_LENGTH") {
-                    env.set_item("wsgi.input_terminated", true)?;
+                    env.set_item(intern!(py, "wsgi.input_terminated"), true)?;
                 }
-                env.set_item("wsgi.file_wrapper", self.file_wrapper.bind(py))?;
-                shim.call_method1("run", (app.bind(py), env, out.bind(py)))?;
+                env.set_item(intern!(py, "wsgi.file_wrapper"), self.file_wrapper.bind(py))?;
+                // Interned names (made and hashed once): this runs per request.
+                shim.call_method1(intern!(py, "run"), (app.bind(py), env, out.bind(py)))?;
                 Ok(())
             })();
             result.map_err(|e| {
