@@ -17,6 +17,7 @@ world-readable temp folder.
 """
 import json
 import os
+from statistics import median
 import re
 import shutil
 import signal
@@ -34,7 +35,10 @@ FLOOR = sys.argv[3] if len(sys.argv) > 3 else None
 # flup run on it too tells the gateways' cost from the interpreter builds'.
 PYTHON_SHARED = sys.argv[4] if len(sys.argv) > 4 else None
 WHO = ("ours", "flup") + (("flupso",) if PYTHON_SHARED else ())
-DURATION = os.environ.get("BENCH_SECONDS", "8")
+DURATION = os.environ.get("BENCH_SECONDS", "5")
+# Each point is measured this many times, servers taking turns; the
+# figures are the medians.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 # More processes than the most connections (8): when no process is idle,
 # mod_fcgid makes the request sleep a whole second before it looks again
 # (fcgid_bridge.c), and a process goes back to the idle list only after
@@ -254,21 +258,33 @@ def main():
         try:
             results = {}
             for app in ("plain", "flask", "django"):
-                for who in WHO + (("floor",) if app == "plain" and FLOOR else ()):
-                    url = "http://127.0.0.1:%d/%s-%s/" % (port, app, who)
-                    check = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url], capture_output=True, text=True)
+                whos = WHO + (("floor",) if app == "plain" and FLOOR else ())
+                url = {who: "http://127.0.0.1:%d/%s-%s/" % (port, app, who) for who in whos}
+                for who in whos:
+                    check = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url[who]],
+                                           capture_output=True, text=True)
                     if check.stdout != "200":
-                        raise SystemExit("%s answered %s: %s" % (url, check.stdout, open(os.path.join(root, "logs", "error.log")).read()[-2000:]))
+                        raise SystemExit("%s answered %s: %s" % (url[who], check.stdout, open(os.path.join(root, "logs", "error.log")).read()[-2000:]))
                     # Warm up with more connections than processes, so that
                     # mod_fcgid spawns them all before the measured runs.
-                    wrk(url, 2 * PROCESSES)
+                    wrk(url[who], 2 * PROCESSES)
+                # Rounds, each point of each server in turn: the VM's speed
+                # drifts by a third within minutes, and measuring one server
+                # after the other would hand the drift to the ratio.
+                samples = {}
+                for _ in range(ROUNDS):
                     for c in (1, 8):
-                        results[(app, who, c)] = wrk(url, c)
+                        for who in whos:
+                            samples.setdefault((who, c), []).append(wrk(url[who], c))
+                for (who, c), runs in samples.items():
+                    results[(app, who, c)] = (median([r[0] for r in runs]), median([r[1] for r in runs]),
+                                              sum(r[2] for r in runs))
+                for who in whos:
                     marker = {"ours": "%s-ours/bin/iiswsgi-gateway", "flup": "%s-flup/run.fcgi",
                               "flupso": "%s-flupso/run.fcgi", "floor": "%s-floor/floor-responder"}[who] % app
                     results[(app, who, "rss")] = rss_per_process(marker)
-            print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point"
-                  % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION))
+            print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point, median of %d rounds"
+                  % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION, ROUNDS))
             so = "flupso" in WHO
             print("flup: Debian's python3 (libpython linked in); flup.so: the same flup on the shared libpython the gateway embeds")
             print("%-7s %5s %9s %9s %7s %9s %7s  %s" % ("app", "conns", "ours r/s", "flup r/s", "ratio",

@@ -3,8 +3,8 @@
 # under the same Apache mod_fcgid, Flask and Django, 1 and 8 connections,
 # and the host's floor (a C responder from libfcgi, bench/floor_responder.c).
 #
-#   bench/gateway.sh                      # 8 s per point, 12 processes per app
-#   BENCH_SECONDS=20 BENCH_PROCESSES=16 bench/gateway.sh
+#   bench/gateway.sh                      # 3 rounds of 5 s per point, 12 processes per app
+#   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_PROCESSES=16 bench/gateway.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
