@@ -4,31 +4,11 @@
 mod common;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
 use assert_cmd::Command;
 use sha2::{Digest, Sha256};
-
-/// Copies an example into a temp folder and builds it there.
-fn build_example(name: &str, epoch: Option<&str>) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::project(name), dir.path());
-    let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
-    cmd.current_dir(dir.path())
-        .arg("build")
-        .env_remove("SOURCE_DATE_EPOCH");
-    if let Some(e) = epoch {
-        cmd.env("SOURCE_DATE_EPOCH", e);
-    }
-    cmd.assert().success();
-    let zip = std::fs::read_dir(dir.path().join("dist"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "zip"))
-        .unwrap();
-    (dir, zip)
-}
 
 fn entry_text(zip: &Path, name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
@@ -49,9 +29,9 @@ fn names(zip: &Path) -> Vec<String> {
 #[test]
 fn same_inputs_same_bytes_and_epoch_changes_them() {
     for example in ["pyramid", "flask", common::LEGACY_PYRAMID] {
-        let (_a, zip_a) = build_example(example, Some("1700000000"));
-        let (_b, zip_b) = build_example(example, Some("1700000000"));
-        let (_c, zip_c) = build_example(example, Some("1800000000"));
+        let (_a, zip_a) = common::build_project(example, Some("1700000000"));
+        let (_b, zip_b) = common::build_project(example, Some("1700000000"));
+        let (_c, zip_c) = common::build_project(example, Some("1800000000"));
         let (a, b, c) = (
             std::fs::read(&zip_a).unwrap(),
             std::fs::read(&zip_b).unwrap(),
@@ -60,15 +40,15 @@ fn same_inputs_same_bytes_and_epoch_changes_them() {
         assert_eq!(a, b, "{example}: two builds, same SOURCE_DATE_EPOCH");
         assert_ne!(a, c, "{example}: the epoch is the entry time");
         // Without SOURCE_DATE_EPOCH the documented constant (1980-01-01) is used.
-        let (_d, zip_d) = build_example(example, None);
-        let (_e, zip_e) = build_example(example, Some("315532800"));
+        let (_d, zip_d) = common::build_project(example, None);
+        let (_e, zip_e) = common::build_project(example, Some("315532800"));
         assert_eq!(std::fs::read(zip_d).unwrap(), std::fs::read(zip_e).unwrap());
     }
 }
 
 #[test]
 fn entries_are_sorted_with_manifest_and_parameters_at_the_root() {
-    let (_d, zip) = build_example(common::LEGACY_PYRAMID, None);
+    let (_d, zip) = common::build_project(common::LEGACY_PYRAMID, None);
     let names = names(&zip);
     let mut sorted = names.clone();
     sorted.sort();
@@ -92,7 +72,7 @@ fn entries_are_sorted_with_manifest_and_parameters_at_the_root() {
 
 #[test]
 fn the_gateway_is_bundled_byte_for_byte() {
-    let (_d, zip) = build_example("flask", None);
+    let (_d, zip) = common::build_project("flask", None);
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
     let mut bundled = Vec::new();
     archive
@@ -150,7 +130,7 @@ fn sha256_file_and_reported_digests_match_the_zip() {
 #[test]
 fn unzip_and_python_zipfile_accept_the_packages() {
     for example in ["pyramid", "flask"] {
-        let (_d, zip) = build_example(example, Some("1700000000"));
+        let (_d, zip) = common::build_project(example, Some("1700000000"));
         if let Some(unzip) = common::tool("unzip") {
             let out = Process::new(unzip).arg("-t").arg(&zip).output().unwrap();
             assert!(
@@ -264,7 +244,7 @@ fn rendered_documents_are_well_formed_and_snapshotted() {
         ("flask", "FlaskIISApp"),
         (common::LEGACY_PYRAMID, "PyramidIISApp"),
     ] {
-        let (_d, zip) = build_example(example, None);
+        let (_d, zip) = common::build_project(example, None);
         for name in [
             "Manifest.xml".to_string(),
             "Parameters.xml".to_string(),
@@ -286,7 +266,7 @@ fn rendered_documents_are_well_formed_and_snapshotted() {
 
 #[test]
 fn inspect_decodes_what_build_encoded() {
-    let (_d, zip) = build_example(common::LEGACY_PYRAMID, None);
+    let (_d, zip) = common::build_project(common::LEGACY_PYRAMID, None);
     let report = iiswsgi::inspect::inspect(&zip).unwrap();
     assert_eq!(report.sha256_file_matches, Some(true));
     let [rc] = &report.providers[..] else {

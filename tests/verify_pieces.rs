@@ -5,10 +5,10 @@
 mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iiswsgi::verify::apply::apply;
-use iiswsgi::verify::package::{Layout, PackageError, unpack};
+use iiswsgi::verify::package::{Layout, PackageError, Unpacked, unpack};
 use iiswsgi::verify::parameters::{parse_declared, parse_set_parameters, resolve};
 
 fn zip_with(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> tempfile::NamedTempFile {
@@ -89,32 +89,18 @@ fn unsafe_names_bombs_and_missing_manifests_are_refused_before_anything_is_writt
     ));
 }
 
-/// A project built: a real package of this tool's.
-fn built_example(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::project(name), dir.path());
-    let out = assert_cmd::Command::cargo_bin("iiswsgi")
-        .unwrap()
-        .current_dir(dir.path())
-        .arg("build")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let zip = std::fs::read_dir(dir.path().join("dist"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "zip"))
-        .unwrap();
-    (dir, zip)
+/// One file laid out by hand as a gallery package's.
+fn laid_out(root: &Path, file: &str) -> Unpacked {
+    Unpacked {
+        root: root.to_owned(),
+        files: vec![file.to_string()],
+        layout: Layout::Gallery,
+    }
 }
 
 #[test]
 fn a_set_parameters_file_changes_the_files_as_msdeploy_would() {
-    let (_dir, zip) = built_example(common::LEGACY_PYRAMID);
+    let (_dir, zip) = common::build_project(common::LEGACY_PYRAMID, None);
     let site = tempfile::tempdir().unwrap();
     let unpacked = unpack(&zip, site.path()).unwrap();
     assert!(unpacked.files.contains(&"Parameters.xml".to_string()));
@@ -127,14 +113,7 @@ fn a_set_parameters_file_changes_the_files_as_msdeploy_would() {
   <setParameter name="scaffold" value="alchemy" />
 </parameters>"#;
     let values = resolve(&declared, &parse_set_parameters(set).unwrap()).unwrap();
-    let applied = apply(
-        site.path(),
-        &unpacked.files,
-        unpacked.layout,
-        &declared,
-        &values,
-    )
-    .unwrap();
+    let applied = apply(&unpacked, &declared, &values).unwrap();
     assert!(!applied.changes.is_empty(), "{applied:?}");
     let setup_cfg = std::fs::read_to_string(site.path().join("PyramidIISApp/setup.cfg")).unwrap();
     assert!(
@@ -176,9 +155,7 @@ fn the_iiswsgi_sample_fixture_parameterizes_its_ini_file() {
     )
     .unwrap();
     let applied = apply(
-        site.path(),
-        &["IISWSGISampleApp/iis_fcgi.ini".to_string()],
-        Layout::Gallery,
+        &laid_out(site.path(), "IISWSGISampleApp/iis_fcgi.ini"),
         &declared,
         &values,
     )
@@ -202,14 +179,7 @@ fn an_xpath_that_matches_nothing_is_a_warning_as_in_msdeploy() {
         "<configuration><appSettings><add key=\"A\" value=\"1\" /></appSettings></configuration>";
     std::fs::write(site.path().join("App/web.config"), original).unwrap();
     let values = resolve(&declared, &[]).unwrap();
-    let applied = apply(
-        site.path(),
-        &["App/web.config".to_string()],
-        Layout::Gallery,
-        &declared,
-        &values,
-    )
-    .unwrap();
+    let applied = apply(&laid_out(site.path(), "App/web.config"), &declared, &values).unwrap();
     assert!(applied.changes.is_empty());
     assert_eq!(
         applied.warnings,
@@ -272,14 +242,7 @@ fn visual_studios_archive_package_takes_its_set_parameters_file() {
         .unwrap();
     let mut given = parse_set_parameters(&set).unwrap();
     let values = resolve(&declared, &given).unwrap();
-    let applied = apply(
-        site.path(),
-        &unpacked.files,
-        unpacked.layout,
-        &declared,
-        &values,
-    )
-    .unwrap();
+    let applied = apply(&unpacked, &declared, &values).unwrap();
     assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
     assert_eq!(
         applied.changes,
@@ -301,14 +264,7 @@ fn visual_studios_archive_package_takes_its_set_parameters_file() {
         "Server=db;Database=prod".to_string(),
     ));
     let values = resolve(&declared, &given).unwrap();
-    apply(
-        site.path(),
-        &unpacked.files,
-        unpacked.layout,
-        &declared,
-        &values,
-    )
-    .unwrap();
+    apply(&unpacked, &declared, &values).unwrap();
     let text = std::fs::read_to_string(site.path().join(content).join("Web.config")).unwrap();
     assert!(
         text.contains(r#"<add name="design" connectionString="Server=db;Database=prod" providerName="System.Data.SqlClient" />"#)

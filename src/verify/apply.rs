@@ -10,9 +10,7 @@
 //! (`FlaskIISApp\web.config`) for gallery packages, the source's absolute
 //! path for archives.
 
-use std::path::Path;
-
-use crate::verify::package::Layout;
+use crate::verify::package::Unpacked;
 use crate::verify::parameters::Declared;
 use crate::xml_tree::{Document, Element, Node};
 
@@ -228,12 +226,11 @@ pub fn replace_at(text: &str, position: &str, value: &str) -> Result<String, Str
 }
 
 /// Applies every TextFile and XmlFile entry of `declared` with `values`
-/// to `files` (paths relative to `root`, `/`-separated, laid out as
-/// `layout` says).
+/// to the files of `site` (a package laid out by [`unpack`] or by hand).
+///
+/// [`unpack`]: crate::verify::package::unpack
 pub fn apply(
-    root: &Path,
-    files: &[String],
-    layout: Layout,
+    site: &Unpacked,
     declared: &[Declared],
     values: &[(String, String)],
 ) -> Result<Applied, String> {
@@ -253,9 +250,10 @@ pub fn apply(
                         d.name, entry.scope
                     )
                 })?;
-            let targets: Vec<&String> = files
+            let targets: Vec<&String> = site
+                .files
                 .iter()
-                .filter(|f| scope.is_match(&layout.scope_path(f)))
+                .filter(|f| scope.is_match(&site.layout.scope_path(f)))
                 .collect();
             if targets.is_empty() {
                 applied.warnings.push(format!(
@@ -265,7 +263,7 @@ pub fn apply(
                 continue;
             }
             for rel in targets {
-                let path = root.join(rel);
+                let path = site.root.join(rel);
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
                 let (new, count) = if kind == "textfileposition" {
                     match replace_at(&text, &entry.r#match, value) {

@@ -149,13 +149,23 @@ pub struct Unpacked {
 }
 
 impl Unpacked {
-    /// The package's parameter declarations file, whichever case its
-    /// writer gave the name (`Parameters.xml`, `parameters.xml`).
-    pub fn parameters_file(&self) -> Option<PathBuf> {
+    /// A file at the package root, whichever case its writer gave the name
+    /// (`Parameters.xml` or `parameters.xml`, `archive.xml` ...).
+    pub fn root_file(&self, name: &str) -> Option<PathBuf> {
         self.files
             .iter()
-            .find(|f| f.eq_ignore_ascii_case("parameters.xml"))
+            .find(|f| f.eq_ignore_ascii_case(name))
             .map(|f| self.root.join(f))
+    }
+
+    /// The manifest (`Manifest.xml` or `archive.xml`, by the layout).
+    pub fn manifest_file(&self) -> Option<PathBuf> {
+        self.root_file(self.layout.manifest())
+    }
+
+    /// The package's parameter declarations file.
+    pub fn parameters_file(&self) -> Option<PathBuf> {
+        self.root_file("parameters.xml")
     }
 }
 

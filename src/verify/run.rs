@@ -158,13 +158,14 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
     ));
 
     let layout = unpacked.layout;
-    let manifest_name = unpacked
-        .files
-        .iter()
-        .find(|f| f.eq_ignore_ascii_case(layout.manifest()))
-        .cloned()
-        .unwrap_or_else(|| layout.manifest().to_string());
-    let manifest = std::fs::read_to_string(root.join(&manifest_name))
+    // unpack() refuses a package without it; named as the package spells it.
+    let manifest_file = unpacked
+        .manifest_file()
+        .unwrap_or_else(|| root.join(layout.manifest()));
+    let manifest_name = manifest_file
+        .file_name()
+        .map_or_else(|| layout.manifest().into(), |n| n.to_string_lossy());
+    let manifest = std::fs::read_to_string(&manifest_file)
         .map_err(|e| failed(format!("{manifest_name}: {e}")))?;
     let folder = app_folder(layout, &manifest)?;
     let app = root.join(&folder);
@@ -189,7 +190,7 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
     }
     given.extend(request.set_params.iter().cloned());
     let values = resolve(&declared, &given).map_err(|e| VerifyError::Parameters(e.to_string()))?;
-    let applied = apply(&root, &unpacked.files, layout, &declared, &values).map_err(failed)?;
+    let applied = apply(&unpacked, &declared, &values).map_err(failed)?;
     report.steps.extend(applied.changes);
     report.warnings.extend(applied.warnings);
     let value_of_scope = |scope: &str| -> Option<String> {

@@ -37,6 +37,28 @@ pub fn project(name: &str) -> PathBuf {
     }
 }
 
+/// Copies a bundled example (or the legacy port) into a temp folder and
+/// builds it there with SOURCE_DATE_EPOCH as given (unset: the default);
+/// the folder and the package.
+pub fn build_project(name: &str, epoch: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&project(name), dir.path());
+    let mut cmd = assert_cmd::Command::cargo_bin("iiswsgi").unwrap();
+    cmd.current_dir(dir.path())
+        .arg("build")
+        .env_remove("SOURCE_DATE_EPOCH");
+    if let Some(e) = epoch {
+        cmd.env("SOURCE_DATE_EPOCH", e);
+    }
+    cmd.assert().success();
+    let zip = std::fs::read_dir(dir.path().join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "zip"))
+        .unwrap();
+    (dir, zip)
+}
+
 /// Rows of a tab-separated file with a header line, as column maps.
 pub fn tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
