@@ -280,11 +280,7 @@ impl Gateway {
         if let Some(dir) = &self.options.app_dir {
             return dir.clone();
         }
-        if let Some((_, v)) = request
-            .params
-            .iter()
-            .find(|(k, _)| k == b"APPL_PHYSICAL_PATH")
-        {
+        if let Some(v) = request.params.get(b"APPL_PHYSICAL_PATH") {
             let dir = PathBuf::from(String::from_utf8_lossy(v).into_owned());
             if dir.is_dir() {
                 return dir;
@@ -321,9 +317,8 @@ fn request_path(request: &Request) -> String {
     let get = |key: &[u8]| {
         request
             .params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .get(key)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     };
     format!(
         "{} {}",

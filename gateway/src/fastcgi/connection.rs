@@ -83,12 +83,8 @@ impl Connection {
             match kind {
                 kind::PARAMS if self.content.is_empty() => {
                     current.params_done = true;
-                    let mut params = Vec::new();
-                    name_value::decode(&current.params, |n, v| {
-                        params.push((n.to_vec(), v.to_vec()))
-                    })
-                    .map_err(|e| invalid(e.to_string()))?;
-                    current.params = Vec::new();
+                    let params = name_value::Pairs::parse(std::mem::take(&mut current.params))
+                        .map_err(|e| invalid(e.to_string()))?;
                     return Ok(Some(Request {
                         id,
                         keep_conn: current.keep_conn,

@@ -2,9 +2,49 @@
 //! `FCGI_GET_VALUES` and `FCGI_GET_VALUES_RESULT`.
 
 use std::fmt;
+use std::ops::Range;
 
-/// Decoded pairs, in the order they came.
-pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+/// Decoded pairs, in the order they came, over the bytes they came in:
+/// each name and value is a range of one buffer, so a request's two dozen
+/// parameters cost two allocations, not fifty (the bytes are moved here
+/// from the records, never copied).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pairs {
+    bytes: Vec<u8>,
+    /// Name start, name end (the value's start), value end.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl Pairs {
+    /// Decodes every pair of `bytes`, keeping them.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, Malformed> {
+        let mut spans = Vec::with_capacity(32);
+        each_span(&bytes, |name, value| {
+            spans.push((name.start, name.end, value.end))
+        })?;
+        Ok(Pairs { bytes, spans })
+    }
+
+    /// Pairs as (name, value), in the order they came.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> {
+        self.spans
+            .iter()
+            .map(|&(start, mid, end)| (&self.bytes[start..mid], &self.bytes[mid..end]))
+    }
+
+    /// The first value named `name`.
+    pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
 
 /// A malformed pair stream: a length runs past the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +71,15 @@ fn read_len(bytes: &[u8], at: &mut usize) -> Result<usize, Malformed> {
 
 /// Decodes every pair in `bytes`, calling `each(name, value)`.
 pub fn decode(bytes: &[u8], mut each: impl FnMut(&[u8], &[u8])) -> Result<(), Malformed> {
+    each_span(bytes, |name, value| each(&bytes[name], &bytes[value]))
+}
+
+/// Decodes every pair in `bytes`, calling `each` with the ranges of its
+/// name and value.
+fn each_span(
+    bytes: &[u8],
+    mut each: impl FnMut(Range<usize>, Range<usize>),
+) -> Result<(), Malformed> {
     let mut at = 0;
     while at < bytes.len() {
         let name_len = read_len(bytes, &mut at)?;
@@ -40,7 +89,7 @@ pub fn decode(bytes: &[u8], mut each: impl FnMut(&[u8], &[u8])) -> Result<(), Ma
         if value_end > bytes.len() {
             return Err(Malformed);
         }
-        each(&bytes[at..name_end], &bytes[name_end..value_end]);
+        each(at..name_end, name_end..value_end);
         at = value_end;
     }
     Ok(())
@@ -66,10 +115,19 @@ pub fn encode(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 mod tests {
     use super::*;
 
-    fn pairs(bytes: &[u8]) -> Result<Pairs, Malformed> {
+    type Owned = Vec<(Vec<u8>, Vec<u8>)>;
+
+    /// Decoded both ways, which must agree.
+    fn pairs(bytes: &[u8]) -> Result<Owned, Malformed> {
         let mut v = Vec::new();
-        decode(bytes, |n, val| v.push((n.to_vec(), val.to_vec())))?;
-        Ok(v)
+        let decoded = decode(bytes, |n, val| v.push((n.to_vec(), val.to_vec()))).map(|()| v);
+        let kept = Pairs::parse(bytes.to_vec()).map(|kept| {
+            kept.iter()
+                .map(|(n, val)| (n.to_vec(), val.to_vec()))
+                .collect::<Owned>()
+        });
+        assert_eq!(kept, decoded, "Pairs and decode disagree");
+        decoded
     }
 
     #[test]
@@ -94,6 +152,20 @@ mod tests {
         assert_eq!(pairs(&[5, 1, b'a']), Err(Malformed));
         assert_eq!(pairs(&[0x80, 0]), Err(Malformed));
         assert_eq!(pairs(&[0xFF, 0xFF, 0xFF, 0xFF, 0]), Err(Malformed));
+    }
+
+    #[test]
+    fn get_finds_the_first_of_a_name() {
+        let mut out = Vec::new();
+        encode(&mut out, b"A", b"1");
+        encode(&mut out, b"B", b"");
+        encode(&mut out, b"A", b"2");
+        let kept = Pairs::parse(out).unwrap();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept.get(b"A"), Some(&b"1"[..]));
+        assert_eq!(kept.get(b"B"), Some(&b""[..]));
+        assert_eq!(kept.get(b"C"), None);
+        assert!(Pairs::parse(Vec::new()).unwrap().is_empty());
     }
 
     #[test]

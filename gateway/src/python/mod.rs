@@ -14,6 +14,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
+use crate::fastcgi::name_value::Pairs;
 use crate::log::Log;
 use crate::settings::Settings;
 use crate::wsgi::environ;
@@ -189,7 +190,7 @@ impl Interpreter {
     pub fn run(
         &self,
         app: &Py<PyAny>,
-        params: &[(Vec<u8>, Vec<u8>)],
+        params: &Pairs,
         shared: &SharedConn,
         seq: u64,
     ) -> Result<(), (PythonError, bool)> {

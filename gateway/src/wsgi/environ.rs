@@ -13,6 +13,8 @@
 
 use std::borrow::Cow;
 
+use crate::fastcgi::name_value::Pairs;
+
 /// Latin-1 decoding: PEP 3333's native strings.
 pub fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
@@ -29,11 +31,9 @@ pub type Variable<'a> = (&'a [u8], Cow<'a, [u8]>);
 
 /// The CGI variables of one request, ready for the environ dict. Only the
 /// few that are split or defaulted are copied.
-pub fn cgi_variables(params: &[(Vec<u8>, Vec<u8>)]) -> Vec<Variable<'_>> {
-    let mut vars: Vec<Variable<'_>> = params
-        .iter()
-        .map(|(k, v)| (k.as_slice(), Cow::Borrowed(v.as_slice())))
-        .collect();
+pub fn cgi_variables(params: &Pairs) -> Vec<Variable<'_>> {
+    let mut vars: Vec<Variable<'_>> = Vec::with_capacity(params.len() + 4);
+    vars.extend(params.iter().map(|(k, v)| (k, Cow::Borrowed(v))));
     fn get(vars: &[Variable<'_>], key: &str) -> Option<String> {
         vars.iter()
             .find(|(k, _)| *k == key.as_bytes())
@@ -123,12 +123,14 @@ pub fn url_scheme(vars: &[Variable<'_>]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fastcgi::name_value;
 
-    fn p(pairs: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.to_vec()))
-            .collect()
+    fn p(pairs: &[(&str, &[u8])]) -> Pairs {
+        let mut bytes = Vec::new();
+        for (k, v) in pairs {
+            name_value::encode(&mut bytes, k.as_bytes(), v);
+        }
+        Pairs::parse(bytes).unwrap()
     }
 
     fn get(vars: &[Variable<'_>], key: &str) -> Option<String> {
