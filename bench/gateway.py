@@ -5,8 +5,9 @@ httpd + mod_fcgid on 127.0.0.1 with the same number of processes, serving
 the same plain WSGI hello-world (the gateways' own cost), Flask hello-world
 and Django page. flup runs twice: on Debian's python3 and on the shared
 libpython the gateway embeds (bench/python_shared.c), which runs Python
-code slower. A C responder from libfcgi (bench/floor_responder.c) gives
-the host's floor. wrk drives 1 and 8 concurrent connections; the script
+code slower. A C responder that does the least a responder can
+(bench/floor_responder.c) gives the host's floor, and the app's own CPU
+time, taken inside flup's processes, the ceiling any gateway could reach. wrk drives 1 and 8 concurrent connections; the script
 prints requests/s, p99 latency and memory per process for each, and our/
 flup ratios.
 
@@ -29,12 +30,16 @@ import time
 
 GATEWAY = sys.argv[1]
 VENV = sys.argv[2]
-# The host's floor: a C responder (libfcgi) answering the plain app's bytes.
+# The host's floor: a C responder answering the plain app's bytes.
 FLOOR = sys.argv[3] if len(sys.argv) > 3 else None
 # python3 on the shared libpython the gateway embeds (bench/python_shared.c):
 # flup run on it too tells the gateways' cost from the interpreter builds'.
 PYTHON_SHARED = sys.argv[4] if len(sys.argv) > 4 else None
 WHO = ("ours", "flup") + (("flupso",) if PYTHON_SHARED else ())
+# flup again with the app timed (flup_runner), measured like the others
+# but only for the app's CPU time: the timing itself (two thread_time
+# system calls and the body joined) stays out of flup's own figures.
+TIMED = "fluptimed"
 DURATION = os.environ.get("BENCH_SECONDS", "5")
 # Each point is measured this many times, servers taking turns; the
 # figures are the medians.
@@ -111,19 +116,53 @@ def web_config(settings):
     return '<?xml version="1.0"?><configuration><appSettings>%s</appSettings></configuration>' % adds
 
 
-def flup_runner(app_dir, handler, python):
+def flup_runner(app_dir, handler, python, stats):
+    """flup's script for one app. With `stats` (the TIMED server), the app
+    is timed: the CPU time of each call (body joined, close() called) is
+    added up and written to `stats` every 100 calls, so the app's own cost
+    is known as it runs in the server (caches shared with Apache, wrk and
+    the other processes), not as in a hot loop."""
     module, _, name = handler.partition(":") if ":" in handler else handler.rpartition(".")
     site_packages = os.path.join(VENV, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
     return """#!%s
-import os, site, sys
+import os, site, sys, time
 site.addsitedir(%r)
 sys.path.insert(0, %r)
 os.chdir(%r)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site1.settings")
 from flup.server.fcgi_single import WSGIServer
 from %s import %s as application
+STATS = %r
+if STATS:
+    app, calls, spent = application, 0, 0.0
+    stats_file = os.path.join(STATS, str(os.getpid()))
+
+    def application(environ, start_response):
+        global calls, spent
+        started = time.thread_time()
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        spent += time.thread_time() - started
+        calls += 1
+        if calls %% 100 == 0:
+            with open(stats_file, "w") as f:
+                f.write("%%d %%.9f" %% (calls, spent))
+        return [body]
 WSGIServer(application).run()
-""" % (python, site_packages, app_dir, app_dir, module, name)
+""" % (python, site_packages, app_dir, app_dir, module, name, stats)
+
+
+def app_cpu_per_call(stats):
+    """Mean CPU seconds per app call over every process's stats file."""
+    calls = spent = 0
+    for name in os.listdir(stats):
+        n, t = open(os.path.join(stats, name)).read().split()
+        calls, spent = calls + int(n), spent + float(t)
+    return spent / calls if calls else float("nan")
 
 
 def stage(root, apps):
@@ -140,7 +179,7 @@ def stage(root, apps):
             settings["DJANGO_SETTINGS_MODULE"] = "site1.settings"
         open(os.path.join(ours, "web.config"), "w").write(web_config(settings))
         served = [("/%s-ours" % name, os.path.join(ours, "bin", "iiswsgi-gateway"))]
-        for who in WHO[1:]:
+        for who in WHO[1:] + (TIMED,):
             flup = os.path.join(root, "apps", "%s-%s" % (name, who))
             shutil.copytree(src, flup)
             python = os.path.join(VENV, "bin", "python")
@@ -148,7 +187,10 @@ def stage(root, apps):
                 python = os.path.join(flup, "python-shared")
                 shutil.copy(PYTHON_SHARED, python)
             runner = os.path.join(flup, "run.fcgi")
-            open(runner, "w").write(flup_runner(flup, handler, python))
+            stats = os.path.join(root, "stats", name) if who == TIMED else ""
+            if stats:
+                os.makedirs(stats)
+            open(runner, "w").write(flup_runner(flup, handler, python, stats))
             os.chmod(runner, 0o755)
             served.append(("/%s-%s" % (name, who), runner))
         for url, exe in served:
@@ -210,6 +252,8 @@ FcgidOutputBufferSize 0
     subprocess.run(["chmod", "-R", "a+rX", root], check=True)
     os.chmod(os.path.join(root, "logs"), 0o777)
     os.chmod(os.path.join(root, "fcgid"), 0o777)
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, "stats")):
+        os.chmod(dirpath, 0o777)  # the timed flup writes its figures there
     proc = subprocess.Popen(["/usr/sbin/apache2", "-DFOREGROUND", "-f", os.path.join(root, "httpd.conf")])
     for _ in range(300):
         try:
@@ -258,7 +302,7 @@ def main():
         try:
             results = {}
             for app in ("plain", "flask", "django"):
-                whos = WHO + (("floor",) if app == "plain" and FLOOR else ())
+                whos = WHO + (TIMED,) + (("floor",) if app == "plain" and FLOOR else ())
                 url = {who: "http://127.0.0.1:%d/%s-%s/" % (port, app, who) for who in whos}
                 for who in whos:
                     check = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url[who]],
@@ -281,7 +325,7 @@ def main():
                                               sum(r[2] for r in runs))
                 for who in whos:
                     marker = {"ours": "%s-ours/bin/iiswsgi-gateway", "flup": "%s-flup/run.fcgi",
-                              "flupso": "%s-flupso/run.fcgi", "floor": "%s-floor/floor-responder"}[who] % app
+                              "flupso": "%s-flupso/run.fcgi", TIMED: "%s-" + TIMED + "/run.fcgi", "floor": "%s-floor/floor-responder"}[who] % app
                     results[(app, who, "rss")] = rss_per_process(marker)
             print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point, median of %d rounds"
                   % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION, ROUNDS))
@@ -297,6 +341,19 @@ def main():
                     print("%-7s %5d %9.0f %9.0f %6.2fx %9.0f %6.2fx  %.2f/%.2f/%.2f%s" % (
                         app, c, o[0], f[0], o[0] / f[0], fs[0], o[0] / fs[0], o[1], f[1], fs[1],
                         "  (non-2xx: %s)" % errors if any(errors) else ""))
+                if FLOOR:
+                    # What a gateway that cost nothing would reach: the
+                    # host's floor plus the app's own time, as the app
+                    # took it inside flup's processes. At 8 connections
+                    # both cores are busy, so the app's CPU time adds half
+                    # of itself to the time per request.
+                    floor1, floor8 = (1 / results[("plain", "floor", c)][0] for c in (1, 8))
+                    cost = app_cpu_per_call(os.path.join(root, "stats", app))
+                    print("        ceiling: the app takes %.0f us of CPU a call in flup's processes (timed flup %.0f/%.0f r/s); "
+                          "with this host's floor and a gateway that cost nothing: %.2fx flup at 1 conn, %.2fx at 8"
+                          % (cost * 1e6, results[(app, TIMED, 1)][0], results[(app, TIMED, 8)][0],
+                             (1 / results[(app, "flup", 1)][0]) / (floor1 + cost),
+                             (1 / results[(app, "flup", 8)][0]) / (floor8 + cost / 2)))
                 mem = ", ".join("%s %.1f MiB (%d)" % ((who,) + results[(app, who, "rss")]) for who in WHO)
                 print("%-7s memory per process (processes): %s" % (app, mem))
                 if app == "plain" and FLOOR:
@@ -307,7 +364,7 @@ def main():
                         # what the gateway itself adds.
                         own_o = 1e6 / o[0] - 1e6 / fl[0]
                         own_f = 1e6 / f[0] - 1e6 / fl[0]
-                        print("%-7s %5d %9.0f  (libfcgi C responder, no Python; p99 %.2f ms)" % ("floor", c, fl[0], fl[1]))
+                        print("%-7s %5d %9.0f  (the least a C responder can do, no Python; p99 %.2f ms)" % ("floor", c, fl[0], fl[1]))
                         print("        own cost per request at %d conn(s): ours %.0f us, flup %.0f us (flup/ours %.2fx); "
                               "a gateway that cost nothing would reach %.2fx flup"
                               % (c, own_o, own_f, own_f / own_o if own_o > 0 else float("inf"), fl[0] / f[0]))

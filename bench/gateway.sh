@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gateway benchmark (see bench/gateway.py): iiswsgi-gateway against flup
 # under the same Apache mod_fcgid, Flask and Django, 1 and 8 connections,
-# and the host's floor (a C responder from libfcgi, bench/floor_responder.c).
+# and the host's floor (the least a C FastCGI responder can do, bench/floor_responder.c).
 #
 #   bench/gateway.sh                      # 3 rounds of 5 s per point, 12 processes per app
 #   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_PROCESSES=16 bench/gateway.sh
@@ -12,7 +12,6 @@ missing=()
 [ -e /usr/lib/apache2/modules/mod_fcgid.so ] || missing+=(libapache2-mod-fcgid)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
-[ -e /usr/include/fcgiapp.h ] || missing+=(libfcgi-dev)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -25,7 +24,7 @@ venv=${IISWSGI_TEST_VENV:-/var/tmp/iiswsgi-tests/venv-py$pyver}
 chmod -R a+rX "$venv"
 cargo build --release --quiet -p iiswsgi-gateway
 mkdir -p bench/work
-gcc -O2 -o bench/work/floor-responder bench/floor_responder.c -lfcgi
+gcc -O2 -Wall -Werror -o bench/work/floor-responder bench/floor_responder.c
 # shellcheck disable=SC2046 # python3-config prints flags to split
 gcc -O2 $(/usr/bin/python3-config --cflags) -o bench/work/python-shared bench/python_shared.c \
   $(/usr/bin/python3-config --ldflags --embed)
