@@ -278,7 +278,10 @@ impl Gateway {
 
     fn app_dir(&self, request: &Request) -> PathBuf {
         if let Some(dir) = &self.options.app_dir {
-            return dir.clone();
+            // Absolute: the app's folder goes on sys.path and becomes the
+            // working folder, so a relative one would point elsewhere once
+            // Python has changed into it.
+            return std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
         }
         if let Some(v) = request.params.get(b"APPL_PHYSICAL_PATH") {
             let dir = PathBuf::from(String::from_utf8_lossy(v).into_owned());

@@ -84,6 +84,67 @@ fn a_request_is_answered_in_exact_bytes() {
 }
 
 #[test]
+fn a_relative_app_dir_is_the_folder_it_names_from_where_the_gateway_started() {
+    // Python changes into the app's folder; a relative sys.path entry made
+    // from `--app-dir app` would then name app/app and the import fail.
+    let app = app_copy("conformance");
+    let parent = app.path().parent().unwrap();
+    let name = app.path().file_name().unwrap();
+    let gw = Gateway::start_in(
+        Some(parent),
+        std::path::Path::new(name),
+        &[("WSGI_HANDLER", "app.application")],
+    );
+    let r = gw.get("/hi");
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "hello from v1 /hi".to_owned()),
+        "{}",
+        gw.log_text()
+    );
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn a_body_iterating_a_list_is_sent_whole_and_closed() {
+    // Django's HttpResponse: iter() of a list, and close(). Served raw (the
+    // validator's wrapper would hide the list iterator): the last chunk
+    // leaves with FCGI_END_REQUEST, the others before it, close() after.
+    let marks = tempfile::tempdir().unwrap();
+    let marks_dir = marks.path().to_str().unwrap().to_owned();
+    let app = app_copy("conformance");
+    let gw = Gateway::start(
+        app.path(),
+        &[
+            ("WSGI_HANDLER", "app.raw"),
+            ("IISWSGI_TEST_MARKS", &marks_dir),
+        ],
+    );
+    for (query, body, closes) in [("", "one two", "x"), ("1", "one", "xx"), ("0", "", "xxx")] {
+        let mut s = gw.connect();
+        let mut req = begin(3, false, &get_params(&format!("/listed?{query}"), &[]));
+        req.extend(stdin(3, b""));
+        s.write_all(&req).unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        let head = "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+        let text = String::from_utf8_lossy(&all).into_owned();
+        let r = read_response(&mut &all[..], 3);
+        assert_eq!((r.status, r.text()), (200, body.to_owned()), "{text}");
+        assert!(text.contains(head), "{text}");
+        assert!(
+            all.ends_with(&record(END_REQUEST, 3, &[0; 8])),
+            "ends with FCGI_END_REQUEST: {text}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(marks.path().join("closed-listed")).unwrap(),
+            closes
+        );
+    }
+    assert!(!gw.log_text().contains("Traceback"), "{}", gw.log_text());
+}
+
+#[test]
 fn kept_connections_serve_request_after_request_and_refuse_a_second_at_once() {
     let (_app, gw) = conformance(&[]);
     let mut s = gw.connect();

@@ -128,7 +128,14 @@ fn run(cmd: &Cmd, journal: &mut Journal, dry_run: bool) -> Result<String, String
 /// The app folder: given, or the one above this exe's `bin\` folder.
 pub fn app_dir(given: Option<&Path>) -> Result<PathBuf, Failure> {
     if let Some(d) = given {
-        return Ok(d.to_owned());
+        // Absolute: the venv, the log and IIS's physical path are made from it.
+        return std::path::absolute(d).map_err(|e| {
+            fail(
+                "locate the app",
+                e.to_string(),
+                "pass --app-dir as an absolute path",
+            )
+        });
     }
     let exe = std::env::current_exe()
         .map_err(|e| fail("locate the app", e.to_string(), "pass --app-dir"))?;
@@ -360,6 +367,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_given_app_dir_is_made_absolute() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            app_dir(Some(Path::new("site/app"))).unwrap(),
+            cwd.join("site/app")
+        );
+        assert_eq!(app_dir(Some(&cwd)).unwrap(), cwd);
+    }
 
     #[test]
     fn web_config_paths_are_substituted_once_and_still_parse() {

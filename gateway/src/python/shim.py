@@ -14,6 +14,11 @@ import sys
 import traceback
 
 _baseline = None  # sys.modules before the app was first imported
+# Iterators over a body that is all there (Django's HttpResponse iterates
+# its list of chunks): their next() cannot block, so the last chunk can
+# wait for the end of the request and leave with it in one write, which
+# PEP 3333's "must not delay the transmission of any block" allows.
+_ALL_THERE = (type(iter([])), type(iter(())))
 
 
 def activate_venv(venv):
@@ -199,10 +204,21 @@ def run(app, environ, out):
             out.write_last(result[0])
         else:
             write = out.write
-            for chunk in result:
-                if chunk:
-                    write(chunk)
-            out.finish()
+            chunks = iter(result)
+            if type(chunks) in _ALL_THERE:
+                body = list(chunks)
+                for chunk in body[:-1]:
+                    if chunk:
+                        write(chunk)
+                if body:
+                    out.write_last(body[-1])
+                else:
+                    out.finish()
+            else:
+                for chunk in chunks:
+                    if chunk:
+                        write(chunk)
+                out.finish()
     finally:
         # A list has no close(); asking it would raise and swallow an
         # AttributeError on every request.

@@ -204,6 +204,11 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn start(app_dir: &Path, env: &[(&str, &str)]) -> Gateway {
+        Gateway::start_in(None, app_dir, env)
+    }
+
+    /// Started in the working folder `cwd` (`app_dir` may be relative to it).
+    pub fn start_in(cwd: Option<&Path>, app_dir: &Path, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("fcgi.sock");
         let listener = UnixListener::bind(&socket).unwrap();
@@ -218,6 +223,9 @@ impl Gateway {
             .arg(app_dir);
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
         }
         let child = cmd.spawn().unwrap();
         Gateway {

@@ -124,6 +124,25 @@ class Closing:
         mark("closed")
 
 
+class Listed:
+    """Like Django's HttpResponse: iterates a list of chunks, has close()."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def close(self):
+        mark("closed-listed")
+
+
+def listed(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    n = environ["QUERY_STRING"]
+    return Listed({"0": [], "1": [b"one"], "": [b"one ", b"", b"two"]}[n])
+
+
 def closing(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return Closing("fail" in environ["QUERY_STRING"])
@@ -185,6 +204,7 @@ ROUTES = {
     "/big": big,
     "/write": write_callable,
     "/closing": closing,
+    "/listed": listed,
     "/raise": raises,
     "/exc-info": exc_info_page,
     "/bad-header": bad_header,
