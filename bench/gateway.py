@@ -5,11 +5,13 @@ httpd + mod_fcgid on 127.0.0.1 with the same number of processes, serving
 the same plain WSGI hello-world (the gateways' own cost), Flask hello-world
 and Django page. flup runs twice: on Debian's python3 and on the shared
 libpython the gateway embeds (bench/python_shared.c), which runs Python
-code slower. A C responder that does the least a responder can
-(bench/floor_responder.c) gives the host's floor, and the app's own CPU
-time, taken inside flup's processes, the ceiling any gateway could reach. wrk drives 1 and 8 concurrent connections; the script
-prints requests/s, p99 latency and memory per process for each, and our/
-flup ratios.
+code slower; the gateway runs twice too, the second time ("ours.a") with
+the static libpython linked in, as python3 has it. A C responder that
+does the least a responder can (bench/floor_responder.c) gives the host's
+floor, and the app's own CPU time, taken inside flup's processes, the
+ceiling any gateway could reach. wrk drives 1 and 8 concurrent
+connections; the script prints requests/s, p99 latency and memory per
+process for each, and ratios.
 
     bench/gateway.sh            (builds the gateway, makes the venv, runs this)
 
@@ -35,7 +37,15 @@ FLOOR = sys.argv[3] if len(sys.argv) > 3 else None
 # python3 on the shared libpython the gateway embeds (bench/python_shared.c):
 # flup run on it too tells the gateways' cost from the interpreter builds'.
 PYTHON_SHARED = sys.argv[4] if len(sys.argv) > 4 else None
-WHO = ("ours", "flup") + (("flupso",) if PYTHON_SHARED else ())
+# The gateway with Debian's static libpython linked in, as python3 has it
+# (IISWSGI_GATEWAY_STATIC_LIBPYTHON, gateway/build.rs): "ours.a".
+GATEWAY_STATIC = sys.argv[5] if len(sys.argv) > 5 else None
+GATEWAYS = (("ours", GATEWAY),) + ((("oursa", GATEWAY_STATIC),) if GATEWAY_STATIC else ())
+FLUPS = ("flup",) + (("flupso",) if PYTHON_SHARED else ())
+WHO = tuple(who for who, _ in GATEWAYS) + FLUPS
+NAMES = {"ours": "ours", "oursa": "ours.a", "flup": "flup", "flupso": "flup.so"}
+# The ratios printed, where both sides ran.
+RATIOS = [(a, b) for a, b in (("ours", "flup"), ("oursa", "flup"), ("ours", "flupso")) if a in WHO and b in WHO]
 # flup again with the app timed (flup_runner), measured like the others
 # but only for the app's CPU time: the timing itself (two thread_time
 # system calls and the body joined) stays out of flup's own figures.
@@ -166,20 +176,22 @@ def app_cpu_per_call(stats):
 
 
 def stage(root, apps):
-    """Each app twice: served by our gateway (bin/iiswsgi-gateway beside
-    web.config, as on IIS) and by flup (a script mod_fcgid starts)."""
+    """Each app once per server: our gateway(s) (bin/iiswsgi-gateway beside
+    web.config, as on IIS) and the flups (a script mod_fcgid starts)."""
     locations = []
     for name, (src, handler) in apps.items():
-        ours = os.path.join(root, "apps", name + "-ours")
-        shutil.copytree(src, ours)
-        os.makedirs(os.path.join(ours, "bin"))
-        shutil.copy(GATEWAY, os.path.join(ours, "bin", "iiswsgi-gateway"))
-        settings = {"WSGI_HANDLER": handler.replace(":", "."), "IISWSGI_VENV": VENV, "WSGI_RESTART_FILE_REGEX": ""}
-        if name == "django":
-            settings["DJANGO_SETTINGS_MODULE"] = "site1.settings"
-        open(os.path.join(ours, "web.config"), "w").write(web_config(settings))
-        served = [("/%s-ours" % name, os.path.join(ours, "bin", "iiswsgi-gateway"))]
-        for who in WHO[1:] + (TIMED,):
+        served = []
+        for who, exe in GATEWAYS:
+            ours = os.path.join(root, "apps", "%s-%s" % (name, who))
+            shutil.copytree(src, ours)
+            os.makedirs(os.path.join(ours, "bin"))
+            shutil.copy(exe, os.path.join(ours, "bin", "iiswsgi-gateway"))
+            settings = {"WSGI_HANDLER": handler.replace(":", "."), "IISWSGI_VENV": VENV, "WSGI_RESTART_FILE_REGEX": ""}
+            if name == "django":
+                settings["DJANGO_SETTINGS_MODULE"] = "site1.settings"
+            open(os.path.join(ours, "web.config"), "w").write(web_config(settings))
+            served.append(("/%s-%s" % (name, who), os.path.join(ours, "bin", "iiswsgi-gateway")))
+        for who in FLUPS + (TIMED,):
             flup = os.path.join(root, "apps", "%s-%s" % (name, who))
             shutil.copytree(src, flup)
             python = os.path.join(VENV, "bin", "python")
@@ -324,23 +336,22 @@ def main():
                     results[(app, who, c)] = (median([r[0] for r in runs]), median([r[1] for r in runs]),
                                               sum(r[2] for r in runs))
                 for who in whos:
-                    marker = {"ours": "%s-ours/bin/iiswsgi-gateway", "flup": "%s-flup/run.fcgi",
+                    marker = {"ours": "%s-ours/bin/iiswsgi-gateway", "oursa": "%s-oursa/bin/iiswsgi-gateway", "flup": "%s-flup/run.fcgi",
                               "flupso": "%s-flupso/run.fcgi", TIMED: "%s-" + TIMED + "/run.fcgi", "floor": "%s-floor/floor-responder"}[who] % app
                     results[(app, who, "rss")] = rss_per_process(marker)
             print("Gateway benchmark: Apache %s + mod_fcgid, %d processes per app, wrk %ss per point, median of %d rounds"
                   % (subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True).stdout.split()[2], PROCESSES, DURATION, ROUNDS))
-            so = "flupso" in WHO
-            print("flup: Debian's python3 (libpython linked in); flup.so: the same flup on the shared libpython the gateway embeds")
-            print("%-7s %5s %9s %9s %7s %9s %7s  %s" % ("app", "conns", "ours r/s", "flup r/s", "ratio",
-                                                      "flup.so", "ratio", "p99 ms ours/flup/flup.so"))
+            print("flup: Debian's python3 (libpython linked in); flup.so: the same flup on the shared libpython the gateway embeds;"
+                  " ours.a: the gateway with the static libpython linked in, as python3")
+            print("%-7s %5s " % ("app", "conns") + "".join("%12s" % (NAMES[w] + " r/s") for w in WHO) + "".join(
+                "%13s" % ("%s/%s" % (NAMES[a], NAMES[b])) for a, b in RATIOS) + "  p99 ms " + "/".join(NAMES[w] for w in WHO))
             for app in ("plain", "flask", "django"):
                 for c in (1, 8):
-                    o, f = results[(app, "ours", c)], results[(app, "flup", c)]
-                    fs = results[(app, "flupso", c)] if so else (float("nan"),) * 3
-                    errors = [r[2] for r in (o, f, fs) if so or r is not fs]
-                    print("%-7s %5d %9.0f %9.0f %6.2fx %9.0f %6.2fx  %.2f/%.2f/%.2f%s" % (
-                        app, c, o[0], f[0], o[0] / f[0], fs[0], o[0] / fs[0], o[1], f[1], fs[1],
-                        "  (non-2xx: %s)" % errors if any(errors) else ""))
+                    row = {w: results[(app, w, c)] for w in WHO}
+                    errors = {w: r[2] for w, r in row.items() if r[2]}
+                    print("%-7s %5d " % (app, c) + "".join("%12.0f" % row[w][0] for w in WHO) + "".join(
+                        "%12.2fx" % (row[a][0] / row[b][0]) for a, b in RATIOS) + "  " + "/".join(
+                        "%.2f" % row[w][1] for w in WHO) + ("  (non-2xx: %s)" % errors if errors else ""))
                 if FLOOR:
                     # What a gateway that cost nothing would reach: the
                     # host's floor plus the app's own time, as the app
@@ -359,15 +370,12 @@ def main():
                 if app == "plain" and FLOOR:
                     for c in (1, 8):
                         fl = results[("plain", "floor", c)]
-                        o, f = results[("plain", "ours", c)], results[("plain", "flup", c)]
                         # Time per request (1/throughput) beyond the floor's:
                         # what the gateway itself adds.
-                        own_o = 1e6 / o[0] - 1e6 / fl[0]
-                        own_f = 1e6 / f[0] - 1e6 / fl[0]
+                        own = {w: 1e6 / results[("plain", w, c)][0] - 1e6 / fl[0] for w in WHO}
                         print("%-7s %5d %9.0f  (the least a C responder can do, no Python; p99 %.2f ms)" % ("floor", c, fl[0], fl[1]))
-                        print("        own cost per request at %d conn(s): ours %.0f us, flup %.0f us (flup/ours %.2fx); "
-                              "a gateway that cost nothing would reach %.2fx flup"
-                              % (c, own_o, own_f, own_f / own_o if own_o > 0 else float("inf"), fl[0] / f[0]))
+                        print("        own cost per request at %d conn(s): %s; a gateway that cost nothing would reach %.2fx flup"
+                              % (c, ", ".join("%s %.0f us" % (NAMES[w], own[w]) for w in WHO), fl[0] / results[("plain", "flup", c)][0]))
             print(json.dumps({"%s/%s/%s" % k: v for k, v in results.items()}))
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -23,6 +23,18 @@ venv=${IISWSGI_TEST_VENV:-/var/tmp/iiswsgi-tests/venv-py$pyver}
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
 chmod -R a+rX "$venv"
 cargo build --release --quiet -p iiswsgi-gateway
+# "ours.a": the same gateway with Debian's static libpython linked in, as
+# python3 has it (gateway/build.rs), in its own target folder.
+libpl=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBPL"))')
+static_lib=$libpl/libpython$pyver.a
+if [ -e "$static_lib" ]; then
+  IISWSGI_GATEWAY_STATIC_LIBPYTHON=$static_lib CARGO_TARGET_DIR=target/bench-static \
+    cargo build --release --quiet -p iiswsgi-gateway
+  gateway_static=$PWD/target/bench-static/release/iiswsgi-gateway
+else
+  echo "no $static_lib: ours.a left out" >&2
+  gateway_static=
+fi
 mkdir -p bench/work
 gcc -O2 -Wall -Werror -o bench/work/floor-responder bench/floor_responder.c
 # shellcheck disable=SC2046 # python3-config prints flags to split
@@ -35,4 +47,4 @@ read -r fib_so render_so < <(bench/work/python-shared bench/interpreter_speed.py
 echo "interpreter build: python3 fib $fib_s s, Django render $render_s s; shared libpython fib $fib_so s, Django render $render_so s" \
   "($(awk "BEGIN{printf \"%.2fx, %.2fx\", $fib_so/$fib_s, $render_so/$render_s}") the time)"
 exec "$venv/bin/python" bench/gateway.py "$PWD/target/release/iiswsgi-gateway" "$venv" \
-  "$PWD/bench/work/floor-responder" "$PWD/bench/work/python-shared"
+  "$PWD/bench/work/floor-responder" "$PWD/bench/work/python-shared" $gateway_static

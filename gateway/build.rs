@@ -1,7 +1,8 @@
 //! Linking the embedded CPython.
 //!
 //! Linux (and macOS): the libpython the build found, with an rpath to it,
-//! since pyenv and custom builds keep it outside the loader's path.
+//! since pyenv and custom builds keep it outside the loader's path; or, on
+//! request, the static libpython linked in (`link_static_libpython`).
 //!
 //! Windows: python3.dll is *delay-loaded*. A normal import would make
 //! Windows refuse to start the exe when python3.dll is not on the DLL
@@ -25,7 +26,10 @@ fn main() {
     let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     if target_os == "linux" || target_os == "macos" {
         let config = pyo3_build_config::get();
-        if let Some(dir) = &config.lib_dir {
+        println!("cargo:rerun-if-env-changed=IISWSGI_GATEWAY_STATIC_LIBPYTHON");
+        if let Ok(archive) = std::env::var("IISWSGI_GATEWAY_STATIC_LIBPYTHON") {
+            link_static_libpython(&archive);
+        } else if let Some(dir) = &config.lib_dir {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
         }
         // `--built-for`: the Python a venv for this build must be made with
@@ -72,5 +76,33 @@ fn main() {
         assert!(status.success(), "{dlltool} failed");
         println!("cargo:rustc-link-search=native={}", out.display());
         println!("cargo:rustc-link-lib=static:+verbatim=libpython3_delayed.a");
+    }
+}
+
+/// Opt-in, Linux: `IISWSGI_GATEWAY_STATIC_LIBPYTHON=/usr/lib/python3.11/
+/// config-3.11-x86_64-linux-gnu/libpython3.11.a` links the interpreter into
+/// the gateway the way Debian links it into /usr/bin/python3, instead of
+/// loading the shared libpython3.X.so, which Debian builds with -fPIC and
+/// whose every internal call may be interposed: it runs Python code
+/// 1.1-1.3x slower (bench/README.md). The archive goes in whole, its
+/// symbols exported for extension modules (as python3's -export-dynamic);
+/// Debian's is not position-independent, hence -no-pie. pyo3's own
+/// `-lpython3.X` is then needed for nothing and dropped by --as-needed.
+/// Debian's libpython has zlib and pyexpat built in.
+fn link_static_libpython(archive: &str) {
+    for arg in [
+        "-no-pie",
+        "-Wl,--whole-archive",
+        archive,
+        "-Wl,--no-whole-archive",
+        "-Wl,--export-dynamic",
+        "-l:libexpat.so.1",
+        "-l:libz.so.1",
+        "-ldl",
+        "-lm",
+        "-lpthread",
+        "-lutil",
+    ] {
+        println!("cargo:rustc-link-arg={arg}");
     }
 }
