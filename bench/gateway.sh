@@ -25,8 +25,7 @@ chmod -R a+rX "$venv"
 cargo build --release --quiet -p iiswsgi-gateway
 # "ours.a": the same gateway with Debian's static libpython linked in, as
 # python3 has it (gateway/build.rs), in its own target folder.
-libpl=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBPL"))')
-static_lib=$libpl/libpython$pyver.a
+static_lib=$(/usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("LIBPL") + "/" + s.get_config_var("LIBRARY"))')
 if [ -e "$static_lib" ]; then
   IISWSGI_GATEWAY_STATIC_LIBPYTHON=$static_lib CARGO_TARGET_DIR=target/bench-static \
     cargo build --release --quiet -p iiswsgi-gateway

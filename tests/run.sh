@@ -87,8 +87,7 @@ status=${PIPESTATUS[0]}
 # gateway/build.rs that the benchmark measures as "ours.a"): the protocol
 # tests and real Flask and Django under Apache, with their extension
 # modules, and no libpython3.X.so loaded.
-libpl=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBPL"))')
-static_lib=$libpl/libpython$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])').a
+static_lib=$(/usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("LIBPL") + "/" + s.get_config_var("LIBRARY"))')
 if [ -e "$static_lib" ]; then
   IISWSGI_GATEWAY_STATIC_LIBPYTHON=$static_lib CARGO_TARGET_DIR=target/static-libpython \
     cargo test -p iiswsgi-gateway --test protocol --test apache 2>&1 | tee -a "$log"

@@ -141,6 +141,21 @@ fn a_body_iterating_a_list_is_sent_whole_and_closed() {
             closes
         );
     }
+    // One write: the first read already holds the end of the request. Were
+    // the chunk sent on its own, the end would follow only after close()'s
+    // 0.3 s.
+    let mut s = gw.connect();
+    let mut req = begin(4, false, &get_params("/listed?slow-close", &[]));
+    req.extend(stdin(4, b""));
+    s.write_all(&req).unwrap();
+    let mut first = vec![0u8; 64 * 1024];
+    let n = s.read(&mut first).unwrap();
+    let end = record(END_REQUEST, 4, &[0; 8]);
+    assert!(
+        first[..n].ends_with(&end),
+        "first read: {}",
+        String::from_utf8_lossy(&first[..n])
+    );
     assert!(!gw.log_text().contains("Traceback"), "{}", gw.log_text());
 }
 

@@ -16,8 +16,10 @@ import traceback
 _baseline = None  # sys.modules before the app was first imported
 # Iterators over a body that is all there (Django's HttpResponse iterates
 # its list of chunks): their next() cannot block, so the last chunk can
-# wait for the end of the request and leave with it in one write, which
-# PEP 3333's "must not delay the transmission of any block" allows.
+# wait for the end of the request and leave with it in one write. It also
+# waits for the result's close() (Django's request_finished handlers),
+# which runs before the end of the request is sent; sending the end
+# before close() would take that wait away too.
 _ALL_THERE = (type(iter([])), type(iter(())))
 
 
@@ -207,13 +209,11 @@ def run(app, environ, out):
             chunks = iter(result)
             if type(chunks) in _ALL_THERE:
                 body = list(chunks)
-                for chunk in body[:-1]:
+                last = body.pop() if body else b""
+                for chunk in body:
                     if chunk:
                         write(chunk)
-                if body:
-                    out.write_last(body[-1])
-                else:
-                    out.finish()
+                out.write_last(last)
             else:
                 for chunk in chunks:
                     if chunk:

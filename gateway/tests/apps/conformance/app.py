@@ -127,19 +127,23 @@ class Closing:
 class Listed:
     """Like Django's HttpResponse: iterates a list of chunks, has close()."""
 
-    def __init__(self, chunks):
+    def __init__(self, chunks, close_takes=0.0):
         self.chunks = chunks
+        self.close_takes = close_takes
 
     def __iter__(self):
         return iter(self.chunks)
 
     def close(self):
+        time.sleep(self.close_takes)
         mark("closed-listed")
 
 
 def listed(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     n = environ["QUERY_STRING"]
+    if n == "slow-close":
+        return Listed([b"one"], close_takes=0.3)
     return Listed({"0": [], "1": [b"one"], "": [b"one ", b"", b"two"]}[n])
 
 
