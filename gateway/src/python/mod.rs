@@ -1,6 +1,8 @@
 //! The embedded CPython: starting it for the app, loading the WSGI
 //! handler, and running one request through `shim.py`.
 
+pub mod dll_folder;
+pub mod startup;
 pub mod streams;
 #[cfg(windows)]
 pub mod windows_loader;
@@ -84,25 +86,22 @@ pub fn pyvenv_home(cfg: &str) -> Option<String> {
 impl Interpreter {
     /// Starts Python (once per process) and prepares it for the app.
     pub fn start(settings: &Settings, log: Arc<Log>) -> Result<Self, PythonError> {
-        #[cfg(not(windows))]
-        let _ = settings;
         #[cfg(windows)]
-        {
+        let home = {
             let dirs = windows_loader::candidates(
                 settings.python_home.as_deref(),
                 settings.venv.as_deref(),
             );
-            let home =
+            let bound =
                 windows_loader::bind(&dirs).map_err(|traceback| PythonError { traceback })?;
-            // The DLL's folder is Python's home (Lib\ beside it); without
-            // this, embedded CPython would look beside the gateway exe.
-            if home.join("Lib").join("os.py").is_file() && std::env::var_os("PYTHONHOME").is_none()
-            {
-                // SAFETY: set before Python starts; no other thread reads the environment now.
-                unsafe { std::env::set_var("PYTHONHOME", &home) };
-            }
-        }
+            Some(bound.folder)
+        };
+        #[cfg(not(windows))]
+        let home: Option<std::path::PathBuf> = None;
+        startup::configure(settings, home.as_deref())
+            .map_err(|traceback| PythonError { traceback })?;
         Python::initialize();
+        let python_path_env = startup::started();
         STARTED.store(true, Ordering::SeqCst);
         Python::attach(|py| {
             let code = CString::new(SHIM).expect("shim.py has no NUL");
@@ -112,6 +111,12 @@ impl Interpreter {
             let errors =
                 Py::new(py, ErrorStream { log }).map_err(|e| describe(py, Some(&shim), e))?;
             let sys = py.import("sys").map_err(|e| describe(py, Some(&shim), e))?;
+            if let Some(value) = python_path_env {
+                py.import("os")
+                    .and_then(|os| os.getattr("environ"))
+                    .and_then(|env| env.set_item("PYTHONPATH", value.to_string_lossy()))
+                    .map_err(|e| describe(py, Some(&shim), e))?;
+            }
             for name in ["stdout", "stderr"] {
                 sys.setattr(name, errors.bind(py))
                     .map_err(|e| describe(py, Some(&shim), e))?;

@@ -9,7 +9,6 @@ sends a head still pending, ``headers_sent`` says whether any went out.
 
 import importlib
 import os
-import site
 import sys
 import traceback
 
@@ -23,63 +22,35 @@ _baseline = None  # sys.modules before the app was first imported
 _ALL_THERE = (type(iter([])), type(iter(())))
 
 
-def activate_venv(venv):
-    """Puts a virtual environment's site-packages on sys.path, as its own
-    interpreter would (including .pth files), and makes it sys.prefix."""
-    if os.name == "nt":
-        candidates = [os.path.join(venv, "Lib", "site-packages")]
-        exe = os.path.join(venv, "Scripts", "python.exe")
-    else:
-        tag = "python%d.%d" % sys.version_info[:2]
-        candidates = [os.path.join(venv, "lib", tag, "site-packages")]
-        exe = os.path.join(venv, "bin", "python")
-    wanted = _venv_version(venv)
-    if wanted and wanted != sys.version_info[:2]:
-        raise RuntimeError(
-            "the virtual environment %s is for Python %d.%d, but this gateway runs Python %d.%d; "
-            "recreate it with Python %d.%d, or point the gateway at that Python"
-            % ((venv,) + wanted + sys.version_info[:2] * 2)
-        )
-    found = [p for p in candidates if os.path.isdir(p)]
-    if not found:
-        raise RuntimeError(
-            "the virtual environment %s has no %s: it was made for another Python "
-            "than this gateway's %d.%d; recreate it with Python %d.%d"
-            % ((venv, candidates[0]) + sys.version_info[:2] * 2)
-        )
-    sys.prefix = sys.exec_prefix = venv
-    if os.path.exists(exe):
-        sys.executable = exe
-    for path in found:
-        site.addsitedir(path)
+def check_venv(venv):
+    """The interpreter must already be the venv's (the gateway told CPython
+    so before it started, as the venv's own python.exe is): site.py then
+    put its site-packages, .pth files included, on sys.path, and the base
+    Python's only if pyvenv.cfg's include-system-site-packages says so."""
+    def norm(path):
+        return os.path.normcase(os.path.abspath(path)).rstrip("\\/")
 
-
-def _venv_version(venv):
-    """(major, minor) from pyvenv.cfg's version line, or None."""
-    try:
-        with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as cfg:
-            for line in cfg:
-                key, _, value = line.partition("=")
-                if key.strip() in ("version", "version_info"):
-                    major, minor = value.strip().split(".")[:2]
-                    return int(major), int(minor)
-    except (OSError, ValueError):
-        pass
-    return None
+    if norm(sys.prefix) != norm(venv):
+        raise RuntimeError(
+            "the virtual environment %s was not taken up by Python (sys.prefix is %s): "
+            "is PYTHONHOME set in the environment of the process? It overrides every "
+            "virtual environment; remove it" % (venv, sys.prefix)
+        )
 
 
 def prepare(app_dir, python_path, app_settings, venv):
     """Working folder, sys.path and os.environ for the app (what wfastcgi
-    does before importing the handler)."""
+    does before importing the handler): the app folder first, then the
+    PYTHONPATH setting's folders, then what the venv's python has."""
     os.chdir(app_dir)
+    # The venv launcher's variable, read by CPython at start, is not
+    # passed on to the app's child processes.
+    os.environ.pop("__PYVENV_LAUNCHER__", None)
     os.environ.update(app_settings)
     if venv:
-        activate_venv(venv)
-    if not sys.path or sys.path[0] != app_dir:
-        sys.path.insert(0, app_dir)
-    for path in python_path:
-        if path not in sys.path:
-            sys.path.append(path)
+        check_venv(venv)
+    first = [app_dir] + [p for p in python_path if p != app_dir]
+    sys.path[:] = first + [p for p in sys.path if p not in first]
 
 
 def _resolve(obj, attrs):

@@ -9,13 +9,15 @@
 //! rather than a crash at some later call.
 
 use std::ffi::{CStr, OsStr, c_void};
-use std::os::windows::ffi::OsStrExt;
+use std::os::windows::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use windows_sys::Win32::Foundation::HMODULE;
 use windows_sys::Win32::System::LibraryLoader::{
-    GetProcAddress, LOAD_WITH_ALTERED_SEARCH_PATH, LoadLibraryExW,
+    GetModuleFileNameW, GetProcAddress, LOAD_WITH_ALTERED_SEARCH_PATH, LoadLibraryExW,
 };
+
+use super::dll_folder;
 
 /// `ImgDelayDescr` (delayimp.h), with RVAs (`grAttrs` = 1).
 #[repr(C)]
@@ -57,63 +59,101 @@ fn wide(s: &OsStr) -> Vec<u16> {
     s.encode_wide().chain(Some(0)).collect()
 }
 
-/// Loads python3.dll from the first candidate that has it, or from the
-/// DLL search path (the exe's folder, System32, PATH) when none has, and
-/// binds the imports. Returns the folder it came from (empty: the search path).
-pub fn bind(dirs: &[PathBuf]) -> Result<PathBuf, String> {
+/// The Python that was bound: its folder and version.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub folder: PathBuf,
+    pub version: (u32, u32),
+}
+
+/// Loads the Python of the first candidate folder that has one (or, when
+/// none has, the python3.dll of the DLL search path: this exe's folder,
+/// System32, PATH), its python3XY.dll first (see dll_folder.rs), and
+/// binds the imports.
+pub fn bind(dirs: &[PathBuf]) -> Result<Bound, String> {
     let mut tried = Vec::new();
-    let mut found = None;
     for dir in dirs {
-        let path = dir.join("python3.dll");
-        tried.push(path.display().to_string());
-        if !path.is_file() {
-            continue;
+        match dll_folder::inspect(dir)? {
+            Some(dlls) => return load(&dlls),
+            None => tried.push(dir.join("python3.dll").display().to_string()),
         }
-        // SAFETY: a NUL-terminated wide path; the altered search path makes
-        // python3.dll find python3XX.dll beside it.
-        let module = unsafe {
-            LoadLibraryExW(
-                wide(path.as_os_str()).as_ptr(),
-                std::ptr::null_mut(),
-                LOAD_WITH_ALTERED_SEARCH_PATH,
-            )
-        };
-        if module.is_null() {
-            tried.push(format!(
-                "(could not load it: {})",
-                std::io::Error::last_os_error()
-            ));
-            continue;
-        }
-        found = Some((module, dir.clone()));
-        break;
     }
-    let (module, dir) = match found {
-        Some(f) => f,
-        None => {
-            // SAFETY: as above, by name: the standard DLL search path.
-            let module = unsafe {
-                LoadLibraryExW(
-                    wide(OsStr::new("python3.dll")).as_ptr(),
-                    std::ptr::null_mut(),
-                    0,
-                )
-            };
-            if module.is_null() {
-                tried.push("the DLL search path (this exe's folder, System32, PATH)".to_owned());
-                return Err(format!(
-                    "python3.dll was not found; looked in: {}. Install Python 3.9 or later for this \
-                     architecture and set IISWSGI_PYTHON_HOME to its folder (the one holding python3.dll), \
-                     or IISWSGI_VENV to a virtual environment made with it",
-                    tried.join(", ")
-                ));
-            }
-            (module, PathBuf::new())
-        }
+    // SAFETY: a NUL-terminated wide name; the standard DLL search path.
+    let module = unsafe {
+        LoadLibraryExW(
+            wide(OsStr::new("python3.dll")).as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
     };
+    if module.is_null() {
+        tried.push("the DLL search path (this exe's folder, System32, PATH)".to_owned());
+        return Err(format!(
+            "python3.dll was not found; looked in: {}. Install Python 3.9 or later (64-bit) and set \
+             IISWSGI_PYTHON_HOME to its folder (the one holding python.exe and python3.dll), or \
+             IISWSGI_VENV to a virtual environment made with it",
+            tried.join(", ")
+        ));
+    }
+    let folder = module_folder(module)
+        .ok_or_else(|| "python3.dll was loaded, but its folder cannot be told".to_owned())?;
+    match dll_folder::inspect(&folder)? {
+        Some(dlls) => load(&dlls),
+        None => Err(format!(
+            "python3.dll was loaded from {}, which does not hold it",
+            folder.display()
+        )),
+    }
+}
+
+/// The folder of a loaded module.
+fn module_folder(module: HMODULE) -> Option<PathBuf> {
+    let mut buf = vec![0u16; 32768];
+    // SAFETY: the buffer's length is passed; the module is loaded.
+    let n = unsafe { GetModuleFileNameW(module, buf.as_mut_ptr(), buf.len() as u32) } as usize;
+    if n == 0 || n >= buf.len() {
+        return None;
+    }
+    let path = PathBuf::from(std::ffi::OsString::from_wide(&buf[..n]));
+    path.parent().map(Path::to_owned)
+}
+
+fn load_by_path(path: &Path) -> Result<HMODULE, String> {
+    // SAFETY: a NUL-terminated wide path; the altered search path makes
+    // the DLL's own dependencies (vcruntime140.dll) come from its folder.
+    let module = unsafe {
+        LoadLibraryExW(
+            wide(path.as_os_str()).as_ptr(),
+            std::ptr::null_mut(),
+            LOAD_WITH_ALTERED_SEARCH_PATH,
+        )
+    };
+    if module.is_null() {
+        let err = std::io::Error::last_os_error();
+        return Err(format!(
+            "{} could not be loaded: {err}{}",
+            path.display(),
+            if err.raw_os_error() == Some(126) {
+                " (a DLL it needs, such as vcruntime140.dll, is missing: repair that Python \
+                 or install the Microsoft Visual C++ Redistributable)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(module)
+}
+
+fn load(dlls: &dll_folder::PythonDlls) -> Result<Bound, String> {
+    // python3XY.dll first: python3.dll's forwarders then find it loaded.
+    load_by_path(&dlls.versioned)?;
+    let module = load_by_path(&dlls.stable)?;
     // SAFETY: the descriptor and its tables are this image's own.
     unsafe { fill_slots(module) }?;
-    Ok(dir)
+    Ok(Bound {
+        folder: dlls.folder.clone(),
+        version: dlls.version,
+    })
 }
 
 unsafe fn fill_slots(module: HMODULE) -> Result<(), String> {
@@ -150,7 +190,7 @@ unsafe fn fill_slots(module: HMODULE) -> Result<(), String> {
         }
         if !missing.is_empty() {
             return Err(format!(
-                "the python3.dll found lacks {} (and {} more): it is older than Python 3.9, which this gateway needs",
+                "python3.dll lacks {} (and {} more): that Python is older than 3.9, which this gateway needs",
                 missing[0],
                 missing.len() - 1
             ));
