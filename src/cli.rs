@@ -180,6 +180,20 @@ pub struct VerifyArgs {
     /// Where the built package is (default: dist/ beside iiswsgi.toml)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Install and serve the package's Windows half (its gateway exe and Windows wheels) under Wine, with a Windows CPython
+    #[arg(long)]
+    pub windows: bool,
+    /// With --windows: the Windows CPython's folder (python.exe, python3.dll)
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "IISWSGI_WINDOWS_PYTHON",
+        requires = "windows"
+    )]
+    pub windows_python: Option<PathBuf>,
+    /// With --windows: Wine's loader (default: /usr/lib/wine/wine64, else wine64 or wine on PATH)
+    #[arg(long, value_name = "PATH", env = "IISWSGI_WINE", requires = "windows")]
+    pub wine: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

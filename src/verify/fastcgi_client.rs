@@ -3,8 +3,47 @@
 //! the CGI response back.
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Where the gateway listens: a Unix socket (the Linux build), or TCP on
+/// loopback (the Windows build under Wine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+impl Endpoint {
+    fn connect(&self, timeout: Duration) -> std::io::Result<Box<dyn ReadWrite>> {
+        Ok(match self {
+            Endpoint::Unix(path) => {
+                let s = std::os::unix::net::UnixStream::connect(path)?;
+                s.set_read_timeout(Some(timeout))?;
+                Box::new(s)
+            }
+            Endpoint::Tcp(addr) => {
+                let s = std::net::TcpStream::connect_timeout(addr, timeout)?;
+                s.set_read_timeout(Some(timeout))?;
+                Box::new(s)
+            }
+        })
+    }
+
+    /// Whether something accepts connections there yet.
+    pub fn is_listening(&self) -> bool {
+        match self {
+            Endpoint::Unix(path) => std::os::unix::net::UnixStream::connect(path).is_ok(),
+            Endpoint::Tcp(addr) => {
+                std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok()
+            }
+        }
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
 
 /// One FastCGI record (no padding).
 pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
@@ -51,8 +90,8 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// GET `path` (with its query) from the gateway listening at `socket`.
-pub fn get(socket: &Path, path: &str, timeout: Duration) -> std::io::Result<Response> {
+/// GET `path` (with its query) from the gateway listening at `endpoint`.
+pub fn get(endpoint: &Endpoint, path: &str, timeout: Duration) -> std::io::Result<Response> {
     let (path_info, query) = path.split_once('?').unwrap_or((path, ""));
     let params = [
         ("REQUEST_METHOD", "GET"),
@@ -72,8 +111,7 @@ pub fn get(socket: &Path, path: &str, timeout: Duration) -> std::io::Result<Resp
     req.extend(record(4, 1, &pairs));
     req.extend(record(4, 1, &[]));
     req.extend(record(5, 1, &[]));
-    let mut s = std::os::unix::net::UnixStream::connect(socket)?;
-    s.set_read_timeout(Some(timeout))?;
+    let mut s = endpoint.connect(timeout)?;
     s.write_all(&req)?;
     let mut stdout = Vec::new();
     loop {

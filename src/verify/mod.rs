@@ -3,7 +3,9 @@
 //! opening a package safely (`package`), the parameter engine
 //! (`parameters`), applying values to the files (`apply`), the wheelhouse
 //! made installable here (`local_wheels`), and a FastCGI client
-//! (`fastcgi_client`) to talk to the gateway.
+//! (`fastcgi_client`) to talk to the gateway; with `--windows`, the
+//! package's own Windows half under Wine (`wine`, with the one DLL Wine 8
+//! lacks, `wine_prng_dll`).
 
 pub mod apply;
 pub mod fastcgi_client;
@@ -11,3 +13,5 @@ pub mod local_wheels;
 pub mod package;
 pub mod parameters;
 pub mod run;
+pub mod wine;
+pub mod wine_prng_dll;

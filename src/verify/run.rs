@@ -4,9 +4,12 @@
 //! ```text
 //! unpack (checked) ─▶ parameters (SetParameters.xml, --set-param) ─▶ files
 //!   ─▶ providers reported (iisApp, setAcl, runCommand decoded)
-//!   ─▶ install step (the gateway's, Linux build, --no-iis; platform wheels
-//!      fetched for this machine at the pinned versions)
-//!   ─▶ the gateway serving the folder ─▶ requests ─▶ checks
+//!   ─▶ install step and serving, on one of two hosts:
+//!        Linux: the gateway's Linux build, --no-iis; platform wheels
+//!          fetched for this machine at the pinned versions
+//!        Wine (--windows): the package's own gateway exe and Windows
+//!          wheels, with a real Windows CPython (wine.rs)
+//!   ─▶ requests ─▶ checks
 //! ```
 //!
 //! Everything happens in a temporary folder, removed afterwards.
@@ -29,6 +32,17 @@ pub struct VerifyRequest {
     pub requests: Vec<String>,
     pub expect_status: Option<u16>,
     pub expect_text: Option<String>,
+    pub host: Host,
+}
+
+/// Where the package's install step runs and its app is served.
+#[derive(Debug, Clone, Default)]
+pub enum Host {
+    /// This machine: the gateway's Linux build.
+    #[default]
+    Linux,
+    /// The package's Windows half under Wine (`verify --windows`).
+    Wine(super::wine::WindowsHost),
 }
 
 /// One request's outcome.
@@ -67,7 +81,7 @@ pub enum VerifyError {
     Failed(String),
 }
 
-fn failed(message: impl Into<String>) -> VerifyError {
+pub(super) fn failed(message: impl Into<String>) -> VerifyError {
     VerifyError::Failed(message.into())
 }
 
@@ -131,8 +145,14 @@ fn app_folder(layout: Layout, manifest: &str) -> Result<String, VerifyError> {
         })
 }
 
-struct Served {
-    child: Child,
+/// The gateway serving the installed app, stopped when dropped.
+pub(super) struct Served {
+    pub child: Child,
+    pub endpoint: fastcgi_client::Endpoint,
+    /// Where the gateway writes its log (WSGI_LOG).
+    pub log: PathBuf,
+    /// How long a request may take (Wine starts Python slowly).
+    pub timeout: Duration,
 }
 
 impl Drop for Served {
@@ -296,7 +316,69 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
         )));
     }
 
-    // The install step, Linux form.
+    let prepared = Prepared {
+        work: work.path().to_owned(),
+        app,
+        iis_app,
+    };
+    let served = match &request.host {
+        Host::Linux => install_and_serve(&prepared, report)?,
+        Host::Wine(windows) => super::wine::install_and_serve(&prepared, windows, report)?,
+    };
+    ask(&served, request, report)
+}
+
+/// The package laid out and parameterized, ready for its install step.
+pub(super) struct Prepared {
+    /// verify's temporary folder.
+    pub work: PathBuf,
+    /// The app's folder (the iisApp content).
+    pub app: PathBuf,
+    /// The IIS application it would be (`Site/App`).
+    pub iis_app: String,
+}
+
+/// Lists the install step's command lines in the report.
+pub(super) fn report_install(report: &mut VerifyReport, install_log: &str, host: &str) {
+    report.steps.push(format!(
+        "install step: done {host} (IIS registration printed, not run)"
+    ));
+    report.steps.extend(
+        install_log
+            .lines()
+            .filter(|l| l.trim_start().starts_with('$'))
+            .map(|l| format!("  {}", l.trim())),
+    );
+}
+
+/// Waits until the gateway accepts connections; fails if it exits first.
+pub(super) fn wait_listening(served: &mut Served, within: Duration) -> Result<(), VerifyError> {
+    let deadline = Instant::now() + within;
+    while !served.endpoint.is_listening() {
+        if let Ok(Some(status)) = served.child.try_wait() {
+            let log = std::fs::read_to_string(&served.log).unwrap_or_default();
+            return Err(failed(format!(
+                "the gateway exited ({status}) before it listened:\n{}",
+                log.trim()
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(failed(format!(
+                "the gateway did not listen within {} s",
+                within.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// The install step and the server on this machine (the Linux build).
+fn install_and_serve(
+    prepared: &Prepared,
+    report: &mut VerifyReport,
+) -> Result<Served, VerifyError> {
+    let Prepared { work, app, iis_app } = prepared;
     let gateway = gateway_binary()?;
     let python = embedded_python(&gateway)?;
     if app.join("wheelhouse/requirements.txt").is_file() {
@@ -312,8 +394,8 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
     let out = Command::new(&gateway)
         .env("PIP_NO_CACHE_DIR", "1")
         .args(["install", "--no-iis", "--app-dir"])
-        .arg(&app)
-        .args(["--iis-app", &iis_app, "--python"])
+        .arg(app)
+        .args(["--iis-app", iis_app, "--python"])
         .arg(&python)
         .output()
         .map_err(|e| failed(format!("cannot run {}: {e}", gateway.display())))?;
@@ -324,37 +406,36 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
             install_log.trim()
         )));
     }
-    report
-        .steps
-        .push("install step: done (IIS registration printed, not run)".to_string());
-    report.steps.extend(
-        install_log
-            .lines()
-            .filter(|l| l.trim_start().starts_with('$'))
-            .map(|l| format!("  {}", l.trim())),
-    );
+    report_install(report, &install_log, "on Linux");
 
-    // Serve and ask.
-    let socket = work.path().join("fcgi.sock");
-    let log = work.path().join("gateway.log");
+    let socket = work.join("fcgi.sock");
+    let log = work.join("gateway.log");
     let child = Command::new(&gateway)
         .arg("--bind")
         .arg(format!("unix:{}", socket.display()))
         .arg("--app-dir")
-        .arg(&app)
+        .arg(app)
         .env("WSGI_LOG", &log)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| failed(format!("cannot start {}: {e}", gateway.display())))?;
-    let _served = Served { child };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        if Instant::now() > deadline {
-            return Err(failed("the gateway did not listen within 10 s"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut served = Served {
+        child,
+        endpoint: fastcgi_client::Endpoint::Unix(socket),
+        log,
+        timeout: Duration::from_secs(60),
+    };
+    wait_listening(&mut served, Duration::from_secs(10))?;
+    Ok(served)
+}
+
+/// Sends the requests and checks the answers.
+fn ask(
+    served: &Served,
+    request: &VerifyRequest,
+    report: &mut VerifyReport,
+) -> Result<(), VerifyError> {
     let paths = if request.requests.is_empty() {
         vec!["/".to_string()]
     } else {
@@ -362,7 +443,7 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
     };
     for path in paths {
         let started = Instant::now();
-        let response = fastcgi_client::get(&socket, &path, Duration::from_secs(60))
+        let response = fastcgi_client::get(&served.endpoint, &path, served.timeout)
             .map_err(|e| failed(format!("GET {path}: {e}")))?;
         let millis = started.elapsed().as_millis();
         let text = String::from_utf8_lossy(&response.body).into_owned();
@@ -386,7 +467,7 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
             failure = Some(format!("the body does not contain {want:?}"));
         }
         if failure.is_some() {
-            let gateway_log = std::fs::read_to_string(&log).unwrap_or_default();
+            let gateway_log = std::fs::read_to_string(&served.log).unwrap_or_default();
             let tail: Vec<&str> = gateway_log
                 .lines()
                 .rev()

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod wine;
+
 use std::path::{Path, PathBuf};
 
 /// `shared/` beside the repository: the fixtures written by others.

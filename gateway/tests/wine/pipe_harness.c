@@ -7,10 +7,17 @@
    reports the gateway's exit code.
 
    usage: pipe_harness.exe GATEWAY.exe REQUEST1 RESPONSE1 [REQUEST2 RESPONSE2 ...]
+          pipe_harness.exe GATEWAY.exe          (commands on standard input)
+   With commands, one per line, so that a test can change the app's files
+   between requests while the same gateway process serves them:
+     request REQUEST RESPONSE   one request on a connection of its own;
+                                answers "done" (or "failed ...") on stdout
+     shutdown (or the end of input)   sets the shutdown event
    Exit: the gateway's exit code after shutdown; 90+ for a harness failure. */
 #include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int fail(const char *what) {
     fprintf(stderr, "pipe_harness: %s failed: error %lu\n", what, GetLastError());
@@ -54,8 +61,28 @@ static int exchange(HANDLE pipe, const char *req, DWORD req_len, FILE *out) {
     }
 }
 
+/* Connects as the web server, sends the request file, writes the response. */
+static int one_request(const char *name, const char *req_file, const char *resp_file) {
+    HANDLE client = INVALID_HANDLE_VALUE;
+    for (int tries = 0; tries < 400 && client == INVALID_HANDLE_VALUE; tries++) {
+        client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+        if (client == INVALID_HANDLE_VALUE) Sleep(50);
+    }
+    if (client == INVALID_HANDLE_VALUE) return fail("CreateFile (connect to the pipe)");
+    DWORD len = 0;
+    char *req = slurp(req_file, &len);
+    if (!req) return fail("reading a request file");
+    FILE *out = fopen(resp_file, "wb");
+    if (!out) return fail("opening a response file");
+    int rc = exchange(client, req, len, out);
+    fclose(out);
+    free(req);
+    CloseHandle(client); /* as IIS does when the request is not kept */
+    return rc;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4 || argc % 2) {
+    if (argc < 2 || (argc > 2 && argc % 2)) {
         fprintf(stderr, "usage: pipe_harness GATEWAY.exe REQUEST RESPONSE [REQUEST RESPONSE ...]\n");
         return 91;
     }
@@ -85,23 +112,26 @@ int main(int argc, char **argv) {
     if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) return fail("CreateProcess");
     CloseHandle(server);
 
-    for (int i = 2; i + 1 < argc; i += 2) {
-        HANDLE client = INVALID_HANDLE_VALUE;
-        for (int tries = 0; tries < 200 && client == INVALID_HANDLE_VALUE; tries++) {
-            client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
-            if (client == INVALID_HANDLE_VALUE) Sleep(50);
+    if (argc == 2) {
+        char line[4096];
+        while (fgets(line, sizeof line, stdin)) {
+            char req_file[2048], resp_file[2048];
+            if (strncmp(line, "shutdown", 8) == 0) break;
+            if (sscanf(line, "request %2047s %2047s", req_file, resp_file) != 2) {
+                printf("failed: unknown command %s", line);
+                fflush(stdout);
+                continue;
+            }
+            int rc = one_request(name, req_file, resp_file);
+            if (rc) printf("failed: error %lu\n", GetLastError());
+            else printf("done\n");
+            fflush(stdout);
         }
-        if (client == INVALID_HANDLE_VALUE) return fail("CreateFile (connect to the pipe)");
-        DWORD len = 0;
-        char *req = slurp(argv[i], &len);
-        if (!req) return fail("reading a request file");
-        FILE *out = fopen(argv[i + 1], "wb");
-        if (!out) return fail("opening a response file");
-        int rc = exchange(client, req, len, out);
-        fclose(out);
-        free(req);
-        CloseHandle(client); /* as IIS does when the request is not kept */
-        if (rc) return rc;
+    } else {
+        for (int i = 2; i + 1 < argc; i += 2) {
+            int rc = one_request(name, argv[i], argv[i + 1]);
+            if (rc) return rc;
+        }
     }
 
     SetEvent(shutdown);
