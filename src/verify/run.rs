@@ -169,7 +169,23 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
         .prefix("iiswsgi-verify-")
         .tempdir()
         .map_err(|e| failed(e.to_string()))?;
-    let root = work.path().join("package");
+    let prepared = lay_out(request, work.path(), report)?;
+    let served = match &request.host {
+        Host::Linux => install_and_serve(&prepared, report)?,
+        Host::Wine(windows) => super::wine::install_and_serve(&prepared, windows, report)?,
+    };
+    ask(&served, request, report)
+}
+
+/// The package laid out in `work` as Web Deploy lays it out, its
+/// parameters applied (the package's defaults, the file's values, then
+/// the flags), its providers reported; refused unless it is a WSGI app.
+pub fn lay_out(
+    request: &VerifyRequest,
+    work: &Path,
+    report: &mut VerifyReport,
+) -> Result<Prepared, VerifyError> {
+    let root = work.join("package");
     let unpacked = unpack(&request.package, &root).map_err(|e| failed(e.to_string()))?;
     report.steps.push(format!(
         "unpacked {} entries of {}",
@@ -316,21 +332,17 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
         )));
     }
 
-    let prepared = Prepared {
-        work: work.path().to_owned(),
+    Ok(Prepared {
+        work: work.to_owned(),
         app,
         iis_app,
-    };
-    let served = match &request.host {
-        Host::Linux => install_and_serve(&prepared, report)?,
-        Host::Wine(windows) => super::wine::install_and_serve(&prepared, windows, report)?,
-    };
-    ask(&served, request, report)
+    })
 }
 
 /// The package laid out and parameterized, ready for its install step.
-pub(super) struct Prepared {
-    /// verify's temporary folder.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The working folder (the package is laid out in its `package/`).
     pub work: PathBuf,
     /// The app's folder (the iisApp content).
     pub app: PathBuf,

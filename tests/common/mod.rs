@@ -238,3 +238,19 @@ pub fn venv_tool(name: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: tests/.venv/bin/{name} is missing; run tests/run.sh");
     None
 }
+
+/// The venv with Flask, Django and flup that tests/run.sh makes
+/// (IISWSGI_TEST_VENV); None (skip) or, when CI=true, a failure.
+pub fn wsgi_test_venv() -> Option<PathBuf> {
+    match std::env::var_os("IISWSGI_TEST_VENV").map(PathBuf::from) {
+        Some(p) if p.join("bin/django-admin").is_file() => Some(p),
+        _ => {
+            assert!(
+                !ci(),
+                "IISWSGI_TEST_VENV (Django) is needed: tests/run.sh makes it"
+            );
+            eprintln!("SKIPPED: IISWSGI_TEST_VENV is not set; run tests/run.sh");
+            None
+        }
+    }
+}
