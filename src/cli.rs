@@ -184,15 +184,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub windows: bool,
     /// With --windows: the Windows CPython's folder (python.exe, python3.dll)
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "IISWSGI_WINDOWS_PYTHON",
-        requires = "windows"
-    )]
+    // (No `requires = "windows"` here or below: clap would then refuse a
+    // plain verify whenever the variable is set in the environment.)
+    #[arg(long, value_name = "DIR", env = "IISWSGI_WINDOWS_PYTHON")]
     pub windows_python: Option<PathBuf>,
     /// With --windows: Wine's loader (default: /usr/lib/wine/wine64, else wine64 or wine on PATH)
-    #[arg(long, value_name = "PATH", env = "IISWSGI_WINE", requires = "windows")]
+    #[arg(long, value_name = "PATH", env = "IISWSGI_WINE")]
     pub wine: Option<PathBuf>,
 }
 

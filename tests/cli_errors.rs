@@ -653,3 +653,21 @@ fn quiet_prints_nothing_and_out_dir_is_honoured() {
         "{plan}"
     );
 }
+
+#[test]
+fn the_windows_python_variable_does_not_turn_a_plain_verify_into_a_usage_error() {
+    // IISWSGI_WINDOWS_PYTHON (and IISWSGI_WINE) belong to --windows; set in
+    // a CI job's environment they must leave a plain verify alone.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("iiswsgi")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["verify", "missing.zip"])
+        .env("IISWSGI_WINDOWS_PYTHON", dir.path())
+        .env("IISWSGI_WINE", "/usr/lib/wine/wine64")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("missing.zip: No such file or directory"), "{err}");
+}

@@ -90,7 +90,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --all-targets 2>&1 | tee "$log"
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # The gateway again with the static libpython linked in (the opt-in of
 # gateway/build.rs that the benchmark measures as "ours.a"): the protocol
