@@ -669,5 +669,8 @@ fn the_windows_python_variable_does_not_turn_a_plain_verify_into_a_usage_error()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("missing.zip: No such file or directory"), "{err}");
+    assert!(
+        err.contains("missing.zip: No such file or directory"),
+        "{err}"
+    );
 }
