@@ -332,24 +332,42 @@ fn under_wine_the_install_step_plans_the_iis_registration_with_windows_paths() {
         .lines()
         .find(|l| l.contains("install (dry run"))
         .unwrap_or_else(|| panic!("{text}"));
-    let folder = line.rsplit(" into ").next().unwrap().trim().to_string();
+    // `... into <app folder> (state: <state folder>)`.
+    let (folder, state) = line
+        .rsplit_once(" into ")
+        .unwrap()
+        .1
+        .trim()
+        .trim_end_matches(')')
+        .split_once(" (state: ")
+        .unwrap();
     assert!(
         folder.starts_with("Z:\\") && folder.ends_with("\\Shop"),
         "{line}"
     );
+    // By default the state folder is the machine's, per IIS application.
+    assert_eq!(state, r"C:\ProgramData\iiswsgi\apps\Default-Web-Site_Shop");
     assert!(
         text.contains("%APPL_PHYSICAL_PATH% replaced 1 time(s)"),
         "{text}"
     );
     assert!(
-        text.contains(&format!("$ py -3.12 -m venv {folder}\\.venv.new")),
+        text.contains(&format!("$ py -3.12 -m venv {state}\\venvs\\")),
         "{text}"
     );
-    assert!(text.contains(&format!("\\system32\\inetsrv\\appcmd.exe set config -section:system.webServer/fastCgi /+[fullPath='{folder}\\bin\\iiswsgi-gateway.exe',arguments=''")), "{text}");
+    assert!(text.contains(&format!("\\system32\\inetsrv\\appcmd.exe set config -section:system.webServer/fastCgi /+[fullPath='{state}\\gateway\\")), "{text}");
     assert!(text.contains("unlock config \"Default Web Site/Shop\" -section:system.webServer/handlers /commit:apphost"), "{text}");
+    for granted in [folder, state] {
+        assert!(
+            text.contains(&format!(
+                "$ icacls {granted} /grant \"IIS AppPool\\DefaultAppPool:(OI)(CI)RX\" /T /Q"
+            )),
+            "{text}"
+        );
+    }
     assert!(
         text.contains(&format!(
-            "$ icacls {folder} /grant \"IIS AppPool\\DefaultAppPool:(OI)(CI)RX\" /T /Q"
+            "would point {folder}\\web.config at gateway {state}\\gateway\\"
         )),
         "{text}"
     );
@@ -360,4 +378,11 @@ fn under_wine_the_install_step_plans_the_iis_registration_with_windows_paths() {
             .contains("%APPL_PHYSICAL_PATH%")
     );
     assert!(!app.join("iis_install.stamp").exists());
+    assert!(
+        !wine
+            .wine
+            .prefix
+            .join("drive_c/ProgramData/iiswsgi")
+            .exists()
+    );
 }

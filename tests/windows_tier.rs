@@ -151,7 +151,8 @@ fn lay_out(zip: &Path, work: &Path, params: &[(&str, &str)]) -> PathBuf {
 }
 
 /// An install as Web Deploy's runCommand runs it (live: on "Windows" the
-/// IIS registration runs, against the stand-ins), with no network.
+/// IIS registration runs, against the stand-ins), with no network; the
+/// app's state folder is `state` beside the app folder.
 struct Installed {
     code: i32,
     output: String,
@@ -185,6 +186,7 @@ fn install(tier: &Tier, app: &Path, iis_app: &str, pool: &str) -> Installed {
         .arg(windows_path(&app.join("bin/iiswsgi-gateway.exe")))
         .args(["install", "--iis-app", iis_app, "--python"])
         .arg(windows_path(&tier.python.join("python.exe")))
+        .args(["--state-dir", &windows_path(&state_of(app))])
         .env("IISWSGI_STANDIN_LOG", windows_path(record.path()))
         .env("IISWSGI_STANDIN_PHYSICAL_PATH", windows_path(app))
         .env("IISWSGI_STANDIN_APP_POOL", pool)
@@ -204,6 +206,42 @@ fn install(tier: &Tier, app: &Path, iis_app: &str, pool: &str) -> Installed {
             .map(str::to_owned)
             .collect(),
     }
+}
+
+fn state_of(app: &Path) -> PathBuf {
+    app.with_file_name("state")
+}
+
+/// A Windows path under Wine's Z: as the Linux path it is.
+fn linux_path(windows: &str) -> PathBuf {
+    PathBuf::from(
+        windows
+            .strip_prefix("Z:")
+            .unwrap_or(windows)
+            .replace('\\', "/"),
+    )
+}
+
+/// The gateway web.config's FastCGI handler names (what IIS would start).
+fn script_processor(app: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(app.join("web.config")).unwrap();
+    let value = text
+        .split("scriptProcessor=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("{text}"));
+    linux_path(value)
+}
+
+/// The venv web.config names (IISWSGI_VENV).
+fn pointed_venv(app: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(app.join("web.config")).unwrap();
+    let value = text
+        .split("key=\"IISWSGI_VENV\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("{text}"));
+    linux_path(value)
 }
 
 fn unshare_works() -> bool {
@@ -502,7 +540,11 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
     let first = install(&tier, &app, iis_app, "FlaskPool");
     assert_eq!(first.code, 0, "{}", first.output);
     let folder = windows_path(&app);
-    let exe = format!("{folder}\\bin\\iiswsgi-gateway.exe");
+    let state = windows_path(&state_of(&app));
+    let packaged = format!("{folder}\\bin\\iiswsgi-gateway.exe");
+    let gateway = script_processor(&app);
+    let exe = windows_path(&gateway);
+    assert!(exe.starts_with(&format!("{state}\\gateway\\")), "{exe}");
     assert_eq!(
         first.recorded,
         vec![
@@ -518,13 +560,19 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
                 "appcmd.exe|unlock config \"{iis_app}\" -section:system.webServer/handlers /commit:apphost"
             ),
             format!("icacls.exe|{folder} /grant \"IIS AppPool\\FlaskPool:(OI)(CI)RX\" /T /Q"),
+            format!("icacls.exe|{state} /grant \"IIS AppPool\\FlaskPool:(OI)(CI)RX\" /T /Q"),
+            format!(
+                "appcmd.exe|set config -section:system.webServer/fastCgi /-[fullPath='{packaged}',arguments=''] /commit:apphost"
+            ),
         ],
         "{}",
         first.output
     );
     // The venv, from the package's own Windows wheels (MarkupSafe's .pyd
-    // for cp311-win_amd64), with no network.
-    let site = app.join(".venv/Lib/site-packages");
+    // for cp311-win_amd64), with no network, in the state folder.
+    let venv = pointed_venv(&app);
+    assert!(windows_path(&venv).starts_with(&format!("{state}\\venvs\\")));
+    let site = venv.join("Lib/site-packages");
     assert!(site.join("flask/__init__.py").is_file(), "{}", first.output);
     assert!(
         site.join("markupsafe/_speedups.cp311-win_amd64.pyd")
@@ -532,12 +580,9 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
         "{}",
         first.output
     );
+    assert!(!app.join(".venv").exists());
     let web_config = std::fs::read_to_string(app.join("web.config")).unwrap();
     assert!(!web_config.contains("%APPL_PHYSICAL_PATH%"), "{web_config}");
-    assert!(
-        web_config.contains(&format!("scriptProcessor=\"{exe}\"")),
-        "{web_config}"
-    );
     let stamp = std::fs::read_to_string(app.join("iis_install.stamp")).unwrap();
     assert!(
         stamp.contains(&format!("# IIS application: {iis_app}\n")),
@@ -545,7 +590,7 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
     );
 
     // It serves from there, as IIS's FastCGI module would start it.
-    let mut harness = Harness::start(&tier, &app.join("bin/iiswsgi-gateway.exe"), &[]);
+    let mut harness = Harness::start(&tier, &gateway, &[]);
     let page = harness.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(page.text().contains("Flask on IIS"));
@@ -558,10 +603,15 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
     std::fs::write(&requirements, &pinned).unwrap();
     let second = install(&tier, &app, iis_app, "FlaskPool");
     assert_eq!(second.code, 0, "{}", second.output);
+    let upgraded = pointed_venv(&app);
+    assert_ne!(upgraded, venv);
     assert!(
         second.output.contains(&format!(
-            "virtual environment {folder}\\.venv replaced from the wheelhouse"
-        )),
+            "virtual environment {} made from the wheelhouse",
+            windows_path(&upgraded)
+        )) && second
+            .output
+            .contains(&format!("removed {}", windows_path(&venv))),
         "{}",
         second.output
     );
@@ -597,11 +647,12 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
     assert!(
         broken
             .output
-            .contains("the previous environment is unchanged"),
+            .contains("the environment serving now (if any) is unchanged"),
         "{}",
         broken.output
     );
-    let mut harness = Harness::start(&tier, &app.join("bin/iiswsgi-gateway.exe"), &[]);
+    assert_eq!(pointed_venv(&app), upgraded);
+    let mut harness = Harness::start(&tier, &script_processor(&app), &[]);
     assert_eq!(
         harness
             .send(&get(&app, "FlaskIISApp", "/FlaskIISApp/health"))
@@ -609,6 +660,125 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
         200
     );
     assert_eq!(harness.shut_down(), 0);
+}
+
+/// Runs a program of the Windows CPython (or a venv's launcher) under
+/// Wine: (exit code, standard output and error).
+fn run_windows(tier: &Tier, program: &Path, args: &[String]) -> (i32, String) {
+    let out = tier
+        .wine
+        .command()
+        .arg(windows_path(program))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| !l.contains(":fixme:") && !l.contains(":err:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+}
+
+/// msdeploy's sync of `source` over `dest`, under Wine (Windows' locks).
+fn sync(tier: &Tier, source: &Path, dest: &Path) -> (i32, String) {
+    run_windows(
+        tier,
+        &tier.python.join("python.exe"),
+        &[
+            windows_path(&common::repo("gateway/tests/wine/msdeploy_sync.py")),
+            windows_path(source),
+            windows_path(dest),
+        ],
+    )
+}
+
+#[test]
+fn a_redeploy_over_the_running_site_meets_no_locked_file_and_switches_to_the_new_version() {
+    let Some(tier) = tier() else { return };
+    let Some((_dir, zip)) = example_package("flask", |t| t) else {
+        return;
+    };
+    let secret = [("SecretKey", "0123456789abcdef-secret")];
+    let sites = tempfile::tempdir().unwrap();
+    let app = lay_out(&zip, sites.path(), &secret);
+    let iis_app = "Default Web Site/FlaskIISApp";
+    let v1 = install(&tier, &app, iis_app, "DefaultAppPool");
+    assert_eq!(v1.code, 0, "{}", v1.output);
+    let (v1_gateway, v1_venv) = (script_processor(&app), pointed_venv(&app));
+    // Serving: the gateway process holds its exe and the venv's .pyd files.
+    let mut running = Harness::start(&tier, &v1_gateway, &[]);
+    let page = running.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
+    assert_eq!(page.status, 200, "{}", page.text());
+
+    // Version 2 of the package: new code, another wheelhouse, another gateway.
+    let next = tempfile::tempdir().unwrap();
+    let v2 = lay_out(&zip, next.path(), &secret);
+    let code = std::fs::read_to_string(v2.join("app.py")).unwrap();
+    std::fs::write(
+        v2.join("app.py"),
+        code.replace("\"Flask on IIS\"", "\"Flask on IIS, v2\""),
+    )
+    .unwrap();
+    let requirements = v2.join("wheelhouse/requirements.txt");
+    let pinned = std::fs::read_to_string(&requirements).unwrap();
+    std::fs::write(&requirements, format!("{pinned}# v2\n")).unwrap();
+    let mut exe = std::fs::read(v2.join("bin/iiswsgi-gateway.exe")).unwrap();
+    exe.extend_from_slice(b"iiswsgi v2 overlay"); // other bytes, still a PE
+    std::fs::write(v2.join("bin/iiswsgi-gateway.exe"), exe).unwrap();
+
+    // The locks are real here: what the running process holds cannot be
+    // replaced (the control), and the sync of the app folder meets none.
+    let (code, out) = sync(&tier, &v2.join("bin"), v1_gateway.parent().unwrap());
+    assert_eq!(code, 1, "the running gateway's own folder is locked: {out}");
+    assert!(out.contains("iiswsgi-gateway.exe"), "{out}");
+    let (code, out) = sync(&tier, &v2, &app);
+    assert_eq!(code, 0, "no file of the app folder is in use: {out}");
+
+    let second = install(&tier, &app, iis_app, "DefaultAppPool");
+    assert_eq!(second.code, 0, "{}", second.output);
+    let (v2_gateway, v2_venv) = (script_processor(&app), pointed_venv(&app));
+    assert_ne!(v2_gateway, v1_gateway);
+    assert_ne!(v2_venv, v1_venv);
+    assert!(
+        second.output.contains(&format!(
+            "kept {} (a running process holds it",
+            windows_path(&v1_venv)
+        )),
+        "{}",
+        second.output
+    );
+    assert!(v1_venv.is_dir() && v1_gateway.is_file(), "still in use");
+    // IIS ends the old process for the changed configuration; the new one
+    // serves version 2, and removes what no process holds any more.
+    assert_eq!(running.shut_down(), 0);
+    let mut serving = Harness::start(&tier, &v2_gateway, &[]);
+    let page = serving.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("Flask on IIS, v2"), "{}", page.text());
+    assert!(!v1_venv.exists(), "the old venv is removed once unused");
+    assert!(!v1_gateway.parent().unwrap().exists());
+    // The venv was made where it is: its launchers run.
+    let (code, out) = run_windows(
+        &tier,
+        &v2_venv.join("Scripts/flask.exe"),
+        &["--version".into()],
+    );
+    assert!(code == 0 && out.contains("Flask 3."), "{out}");
+    let (code, out) = run_windows(
+        &tier,
+        &v2_venv.join("Scripts/pip.exe"),
+        &["--version".into()],
+    );
+    assert!(code == 0 && out.starts_with("pip "), "{out}");
+    assert_eq!(serving.shut_down(), 0);
 }
 
 // ---------------------------------------------------------------------
@@ -633,7 +803,7 @@ fn the_flask_example_serves_pages_static_files_uploads_and_streams_through_the_p
         "DefaultAppPool",
     );
     assert_eq!(installed.code, 0, "{}", installed.output);
-    let mut h = Harness::start(&tier, &app.join("bin/iiswsgi-gateway.exe"), &[]);
+    let mut h = Harness::start(&tier, &script_processor(&app), &[]);
 
     let page = h.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());
@@ -706,7 +876,7 @@ fn the_django_example_answers_a_form_post_with_its_csrf_round_trip() {
         "DefaultAppPool",
     );
     assert_eq!(installed.code, 0, "{}", installed.output);
-    let mut h = Harness::start(&tier, &app.join("bin/iiswsgi-gateway.exe"), &[]);
+    let mut h = Harness::start(&tier, &script_processor(&app), &[]);
     let page = h.send(&get(&app, "DjangoNotes", "/DjangoNotes/"));
     assert_eq!(page.status, 200, "{}", page.text());
     let cookie = page
@@ -774,7 +944,7 @@ fn the_pyramid_example_serves_its_page_and_static_files() {
         "DefaultAppPool",
     );
     assert_eq!(installed.code, 0, "{}", installed.output);
-    let mut h = Harness::start(&tier, &app.join("bin/iiswsgi-gateway.exe"), &[]);
+    let mut h = Harness::start(&tier, &script_processor(&app), &[]);
     let page = h.send(&get(&app, "PyramidIISApp", "/PyramidIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(

@@ -12,6 +12,7 @@ pub struct InstallArgs {
     pub dry_run: bool,
     pub no_iis: bool,
     pub python: Option<String>,
+    pub state_dir: Option<PathBuf>,
 }
 
 /// FastCGI-to-WSGI gateway for IIS and Unix FastCGI hosts.
@@ -36,7 +37,7 @@ iiswsgi-gateway: serve a Python WSGI app over FastCGI (IIS, Apache mod_fcgid, ng
 
 Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR]
        iiswsgi-gateway install [--iis-app SITE/APP] [--app-dir DIR] [--python PY]
-                               [--dry-run] [--no-iis]
+                               [--state-dir DIR] [--dry-run] [--no-iis]
 
 Started by IIS's FastCGI module (a named pipe on standard input) or by a Unix
 FastCGI host (a listening socket on standard input), it needs no arguments.
@@ -51,11 +52,15 @@ Options:
   -h, --help      print this help
 
 install (run by Web Deploy's runCommand after it copied the app) replaces
-%APPL_PHYSICAL_PATH% in web.config, makes .venv from the bundled wheelhouse
-offline, registers the FastCGI application with IIS (appcmd) and grants the
-app pool read access (icacls), then writes iis_install.stamp. --dry-run
-prints every command and changes nothing; --no-iis (the default off
-Windows) prints the IIS commands instead of running them.
+%APPL_PHYSICAL_PATH% in web.config, makes the venv from the bundled
+wheelhouse offline and copies this gateway, both into the app's state
+folder outside the synced app folder (--state-dir; default
+%ProgramData%\\iiswsgi\\apps\\<Site_App>), registers the FastCGI application
+with IIS (appcmd), grants the app pool read access (icacls), switches
+web.config to the new gateway and venv, removes versions no process uses,
+then writes iis_install.stamp. --dry-run prints every command and changes
+nothing; --no-iis (the default off Windows) prints the IIS commands
+instead of running them.
 
 Settings come from web.config <appSettings> and the environment, with
 wfastcgi's names: WSGI_HANDLER, PYTHONPATH, WSGI_LOG, WSGI_RESTART_FILE_REGEX;
@@ -134,6 +139,7 @@ fn parse_install(it: impl Iterator<Item = String>) -> Result<InstallArgs, String
             "--python" => out.python = Some(flags.value("--python")?),
             "--dry-run" => out.dry_run = true,
             "--no-iis" => out.no_iis = true,
+            "--state-dir" => out.state_dir = Some(PathBuf::from(flags.value("--state-dir")?)),
             other => return Err(format!("install: unknown argument {other:?}; see --help")),
         }
     }

@@ -17,6 +17,7 @@ fn main() {
                 dry_run: args.dry_run,
                 iis: !args.no_iis,
                 python: args.python,
+                state_dir: args.state_dir,
             };
             match iiswsgi_gateway::install::install(&options) {
                 Ok(_) => return,

@@ -43,6 +43,9 @@ pub struct Gateway {
     log_file_opened: Option<PathBuf>,
     /// Whether os.environ and sys.path reflect the current settings.
     prepared: bool,
+    /// The in-use markers of the venv and gateway version this process
+    /// runs (install::state), held for its life.
+    _held: Vec<std::fs::File>,
 }
 
 /// A failure the visitor gets a page for, with what the log gets.
@@ -68,6 +71,7 @@ impl Gateway {
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
             prepared: false,
+            _held: Vec::new(),
         }
     }
 
@@ -216,6 +220,11 @@ impl Gateway {
                 details: e.traceback,
             })?;
             self.prepared = true;
+            let (held, retired) = crate::install::state::hold_running(settings.venv.as_deref());
+            self._held = held;
+            for line in retired {
+                self.log.line(&format!("older version: {line}"));
+            }
             self.log.line(&format!(
                 "Python {} (sys.path: {})",
                 interp.version().lines().next().unwrap_or(""),

@@ -1,8 +1,11 @@
 //! `iiswsgi-gateway install`, the Linux build, against an unpacked package
 //! in a temp folder with a real CPython: the venv is made from the
-//! wheelhouse with the network switched off, a second run changes nothing,
-//! a broken wheelhouse fails naming the wheel and leaves the previous venv
-//! serving; then the same folder serves the app through the gateway.
+//! wheelhouse with the network switched off, in the state folder beside
+//! the app (never in the app folder Web Deploy syncs), a second run
+//! changes nothing, a broken wheelhouse fails naming the wheel and leaves
+//! the previous venv serving, a redeploy (the app folder made equal to the
+//! package again) reuses or replaces the venv and removes the old one;
+//! then the same folder serves the app through the gateway.
 
 mod common;
 
@@ -16,9 +19,10 @@ const PYTHON: &str = "/usr/bin/python3";
 /// A package as Web Deploy leaves it: web.config with the placeholders the
 /// templates write, bin/ with the gateway, the app, and a wheelhouse of
 /// Flask's wheels for this machine (downloaded once into pip's cache).
+/// (The app is `App` in the returned folder; its state folder, `App-state`.)
 fn unpacked_app(venv: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let app = dir.path();
+    let app = &dir.path().join("App");
     std::fs::create_dir_all(app.join("bin")).unwrap();
     std::fs::copy(gateway_exe(), app.join("bin/iiswsgi-gateway.exe")).unwrap();
     std::fs::write(
@@ -26,10 +30,21 @@ fn unpacked_app(venv: &Path) -> tempfile::TempDir {
         "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return 'installed and serving'\n",
     )
     .unwrap();
+    std::fs::write(app.join("web.config"), packaged_web_config()).unwrap();
+    download_wheels(venv, &app.join("wheelhouse"), "flask==3.1.3");
     std::fs::write(
-        app.join("web.config"),
-        format!(
-            r#"<?xml version="1.0" encoding="utf-8"?>
+        app.join("wheelhouse/requirements.txt"),
+        "flask==3.1.3
+",
+    )
+    .unwrap();
+    dir
+}
+
+/// web.config as the package brings it (the templates' placeholders).
+fn packaged_web_config() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <appSettings>
     <add key="WSGI_HANDLER" value="app:app" />
@@ -43,17 +58,7 @@ fn unpacked_app(venv: &Path) -> tempfile::TempDir {
   </system.webServer>
 </configuration>
 "#
-        ),
     )
-    .unwrap();
-    download_wheels(venv, &app.join("wheelhouse"), "flask==3.1.3");
-    std::fs::write(
-        app.join("wheelhouse/requirements.txt"),
-        "flask==3.1.3
-",
-    )
-    .unwrap();
-    dir
 }
 
 /// Wheels for this machine into `dest` (pip's cache spares the network
@@ -83,6 +88,7 @@ fn download_wheels(venv: &Path, dest: &Path, requirement: &str) {
 /// Runs the install with the network off (`unshare -n`) when that is
 /// possible (root), as on a server that reaches nothing.
 fn install(app: &Path, extra: &[&str]) -> (i32, String) {
+    let state = state_of(app);
     let mut cmd = if unshare_works() {
         let mut c = Command::new("unshare");
         c.args(["-n", "--"])
@@ -98,7 +104,13 @@ fn install(app: &Path, extra: &[&str]) -> (i32, String) {
     };
     let out = cmd
         .arg("install")
-        .args(["--iis-app", "Default Web Site/App", "--no-iis"])
+        .args([
+            "--iis-app",
+            "Default Web Site/App",
+            "--no-iis",
+            "--state-dir",
+        ])
+        .arg(&state)
         .args(extra)
         .output()
         .unwrap();
@@ -119,8 +131,35 @@ fn unshare_works() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn venv_imports_flask(app: &Path) -> bool {
-    Command::new(app.join(".venv/bin/python"))
+/// The state folder the tests give an app: beside it, outside it.
+fn state_of(app: &Path) -> PathBuf {
+    app.with_file_name(format!(
+        "{}-state",
+        app.file_name().unwrap().to_string_lossy()
+    ))
+}
+
+/// The venvs in the app's state folder.
+fn venvs(app: &Path) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(state_of(app).join("venvs"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    all.sort();
+    all
+}
+
+/// The venv web.config points at (IISWSGI_VENV).
+fn pointed_venv(app: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(app.join("web.config")).unwrap();
+    let at = text
+        .find("key=\"IISWSGI_VENV\" value=\"")
+        .unwrap_or_else(|| panic!("{text}"));
+    let rest = &text[at + "key=\"IISWSGI_VENV\" value=\"".len()..];
+    PathBuf::from(&rest[..rest.find('"').unwrap()])
+}
+
+fn venv_imports_flask(venv: &Path) -> bool {
+    Command::new(venv.join("bin/python"))
         .args(["-c", "import flask"])
         .status()
         .is_ok_and(|s| s.success())
@@ -130,16 +169,14 @@ fn venv_imports_flask(app: &Path) -> bool {
 fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_broken() {
     let Some(venv) = test_venv() else { return };
     let pkg = unpacked_app(&venv);
-    let app = pkg.path();
+    let app = &pkg.path().join("App");
+    let state = state_of(app);
 
     let (code, out) = install(app, &["--dry-run"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("dry run"), "{out}");
     assert!(
-        out.contains(&format!(
-            "$ {PYTHON} -m venv {}",
-            app.join(".venv.new").display()
-        )),
+        out.contains(&format!("$ {PYTHON} -m venv {}/venvs/", state.display())),
         "{out}"
     );
     assert!(
@@ -148,7 +185,7 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
     );
     assert!(out.contains("icacls "), "{out}");
     assert!(
-        !app.join(".venv").exists() && !app.join("iis_install.stamp").exists(),
+        !state.exists() && !app.join("iis_install.stamp").exists(),
         "a dry run changes nothing"
     );
     assert!(
@@ -160,48 +197,69 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
     let (code, out) = install(app, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("replaced 2 time(s)"), "{out}");
+    let made = venvs(app);
+    assert_eq!(made.len(), 1, "{made:?}");
     assert!(
         out.contains(&format!(
-            "virtual environment {} created from the wheelhouse",
-            app.join(".venv").display()
+            "virtual environment {} made from the wheelhouse",
+            made[0].display()
         )),
         "{out}"
     );
-    assert!(venv_imports_flask(app));
+    assert!(venv_imports_flask(&made[0]));
+    // Nothing the site runs from is in the folder Web Deploy syncs.
+    assert!(!app.join(".venv").exists() && !app.join(".venv.new").exists());
+    assert_eq!(pointed_venv(app), made[0]);
     let web_config = std::fs::read_to_string(app.join("web.config")).unwrap();
+    let gateways: Vec<PathBuf> = std::fs::read_dir(state.join("gateway"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("iiswsgi-gateway.exe"))
+        .collect();
+    assert_eq!(gateways.len(), 1);
+    assert_eq!(
+        std::fs::read(&gateways[0]).unwrap(),
+        std::fs::read(app.join("bin/iiswsgi-gateway.exe")).unwrap()
+    );
     assert!(
-        web_config.contains(&format!(
-            r#"scriptProcessor="{}\bin\iiswsgi-gateway.exe""#,
-            app.display()
-        )),
+        web_config.contains(&format!(r#"scriptProcessor="{}""#, gateways[0].display())),
         "{web_config}"
+    );
+    // The journal says what web.config points at now.
+    assert!(
+        out.contains(&format!(
+            "now points at gateway {}, venv {}",
+            gateways[0].display(),
+            made[0].display()
+        )),
+        "{out}"
     );
     let stamp = std::fs::read_to_string(app.join("iis_install.stamp")).unwrap();
     assert!(
         stamp.contains("IIS application: Default Web Site/App (not registered: --no-iis)"),
         "{stamp}"
     );
-    let log = std::fs::read_to_string(app.join("iis_install.log")).unwrap();
-    assert!(log.contains("step 2/4: Python environment"), "{log}");
+    let log = std::fs::read_to_string(state.join("install.log")).unwrap();
+    assert!(log.contains("step 2/5: Python environment"), "{log}");
 
     // Again: nothing to do.
-    let before = std::fs::metadata(app.join(".venv/pyvenv.cfg"))
+    let before = std::fs::metadata(made[0].join("pyvenv.cfg"))
         .unwrap()
         .modified()
         .unwrap();
     let (code, out) = install(app, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("replaced 0 time(s)") && out.contains("is up to date (unchanged)"),
+        out.contains("replaced 0 time(s)") && out.contains("is up to date"),
         "{out}"
     );
     assert_eq!(
-        std::fs::metadata(app.join(".venv/pyvenv.cfg"))
+        std::fs::metadata(made[0].join("pyvenv.cfg"))
             .unwrap()
             .modified()
             .unwrap(),
         before
     );
+    assert_eq!(venvs(app), made);
 
     // A broken wheel: the install fails naming it; the old venv still serves.
     let wheel: PathBuf = std::fs::read_dir(app.join("wheelhouse"))
@@ -214,6 +272,7 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
                 .starts_with("flask-")
         })
         .unwrap();
+    let good = std::fs::read(&wheel).unwrap();
     std::fs::write(&wheel, b"not a zip").unwrap();
     let (code, out) = install(app, &[]);
     assert_eq!(code, 1, "{out}");
@@ -223,22 +282,56 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
         "{out}"
     );
     assert!(
-        out.contains("the previous environment is unchanged"),
+        out.contains("the environment serving now (if any) is unchanged"),
         "{out}"
     );
-    assert!(venv_imports_flask(app), "the previous venv still works");
-    assert!(!app.join(".venv.new").exists());
+    assert!(
+        venv_imports_flask(&made[0]),
+        "the previous venv still works"
+    );
+    assert_eq!(venvs(app), made, "the unfinished venv is gone");
+    assert_eq!(pointed_venv(app), made[0]);
+    std::fs::write(&wheel, good).unwrap();
+
+    // A redeploy: Web Deploy makes the app folder equal to the package
+    // again (web.config with its placeholders; no venv there to delete),
+    // then runs the install. The same wheelhouse: the venv is reused.
+    let packaged = packaged_web_config();
+    std::fs::write(app.join("web.config"), &packaged).unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is up to date"), "{out}");
+    assert_eq!(pointed_venv(app), made[0]);
+    // Another wheelhouse: a new venv beside the old, then the old removed
+    // (no gateway process holds it).
+    std::fs::write(app.join("web.config"), &packaged).unwrap();
+    std::fs::write(
+        app.join("wheelhouse/requirements.txt"),
+        "flask==3.1.3\n# redeployed\n",
+    )
+    .unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    let now = venvs(app);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now, made);
+    assert_eq!(pointed_venv(app), now[0]);
+    assert!(
+        out.contains(&format!("removed {}", made[0].display())),
+        "{out}"
+    );
 }
 
 #[test]
 fn the_installed_folder_serves_the_app_through_the_gateway() {
     let Some(venv) = test_venv() else { return };
     let pkg = unpacked_app(&venv);
-    let app = pkg.path();
+    let app = &pkg.path().join("App");
     let (code, out) = install(app, &[]);
     assert_eq!(code, 0, "{out}");
-    // The gateway finds .venv by itself and the app folder from --app-dir
-    // (under IIS: the folder above bin\).
+    // The gateway finds its venv through web.config (IISWSGI_VENV, which
+    // the install set) and the app folder from --app-dir (under IIS:
+    // APPL_PHYSICAL_PATH).
     let gw = Gateway::start(app, &[]);
     let r = gw.get("/");
     assert_eq!(
@@ -253,7 +346,7 @@ fn the_installed_folder_serves_the_app_through_the_gateway() {
 fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
     let Some(venv) = test_venv() else { return };
     let pkg = unpacked_app(&venv);
-    let app = pkg.path();
+    let app = &pkg.path().join("App");
     // As the http-platform web.config template writes it.
     let web_config = std::fs::read_to_string(app.join("web.config"))
         .unwrap()
@@ -282,7 +375,7 @@ fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(app.join(".venv/bin/python"))
+    let mut child = Command::new(pointed_venv(app).join("bin/python"))
         .args([
             "-m",
             "waitress",

@@ -409,6 +409,8 @@ fn install_and_serve(
         .arg(app)
         .args(["--iis-app", iis_app, "--python"])
         .arg(&python)
+        .arg("--state-dir")
+        .arg(work.join("state"))
         .output()
         .map_err(|e| failed(format!("cannot run {}: {e}", gateway.display())))?;
     let install_log = String::from_utf8_lossy(&out.stdout).into_owned();

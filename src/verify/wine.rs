@@ -224,6 +224,7 @@ pub(super) fn install_and_serve(
         .args(["install", "--no-iis", "--app-dir", &windows_path(app)])
         .args(["--iis-app", iis_app, "--python"])
         .arg(windows_path(&python.join("python.exe")))
+        .args(["--state-dir", &windows_path(&work.join("state"))])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| failed(format!("cannot run {}: {e}", wine.display())))?;

@@ -219,17 +219,7 @@ impl FastCgiApp {
 /// may not exist), then add it with its settings, so a re-deploy leaves
 /// exactly one.
 pub fn register_fastcgi(appcmd: &Path, app: &FastCgiApp) -> Vec<Cmd> {
-    let remove = Cmd::new(
-        appcmd,
-        [
-            "set",
-            "config",
-            "-section:system.webServer/fastCgi",
-            &format!("/-{}", app.key()),
-            "/commit:apphost",
-        ],
-    )
-    .may_fail();
+    let remove = unregister_fastcgi(appcmd, app);
     let add = Cmd::new(
         appcmd,
         [
@@ -250,6 +240,22 @@ pub fn register_fastcgi(appcmd: &Path, app: &FastCgiApp) -> Vec<Cmd> {
         ],
     );
     vec![remove, add]
+}
+
+/// Removing a FastCGI application's entry (IIS then ends its processes);
+/// harmless when there is none.
+pub fn unregister_fastcgi(appcmd: &Path, app: &FastCgiApp) -> Cmd {
+    Cmd::new(
+        appcmd,
+        [
+            "set",
+            "config",
+            "-section:system.webServer/fastCgi",
+            &format!("/-{}", app.key()),
+            "/commit:apphost",
+        ],
+    )
+    .may_fail()
 }
 
 /// The handlers section is locked at the server level by default; the

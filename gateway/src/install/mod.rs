@@ -2,27 +2,39 @@
 //! copied the app, so that the package ends as a working site (iiswsgi
 //! 0.3's iiswsgi_install.exe; wfastcgi-enable and appcmd by hand for
 //! wfastcgi users). Each step is logged to standard output (Web Deploy
-//! shows it) and to iis_install.log in the app folder; any failure exits
-//! non-zero naming the step and the fix. Every step is safe to run again.
+//! shows it) and to install.log in the state folder; any failure exits
+//! non-zero naming the step and the fix. Every step is safe to run again,
+//! and a redeploy over a running site works: what the site runs from is
+//! in the state folder (state.rs), which Web Deploy's sync never touches.
 //!
 //! 1. web.config: `%APPL_PHYSICAL_PATH%` left by the templates becomes the
 //!    app's real folder (IIS does not expand it there).
 //! 2. Python: a virtual environment made with the server's Python
-//!    (IISWSGI_PYTHON), the bundled wheels installed offline (`--no-index`).
-//!    It is built beside the current one and swapped in only when complete,
-//!    so a broken wheelhouse leaves the previous environment serving.
-//! 3. IIS (Windows): the FastCGI application registered in
+//!    (IISWSGI_PYTHON), the bundled wheels installed offline (`--no-index`),
+//!    in the state folder beside the one serving (or reused when made
+//!    before from the same wheelhouse).
+//! 3. The gateway: the package's exe copied into the state folder, so the
+//!    running one is never the file the next sync replaces.
+//! 4. IIS (Windows): the FastCGI application registered in
 //!    applicationHost.config (web.config cannot), the handlers section
-//!    unlocked for the app, read access for the app pool's identity.
-//! 4. iis_install.stamp, last, says what was done.
+//!    unlocked for the app, read access for the app pool's identity on the
+//!    app and the state folder.
+//! 5. The switch (web_config_switch.rs): web.config points at the new
+//!    gateway and venv (one write; IIS starts new processes for it), the
+//!    previous gateway's registration is removed, versions no process uses
+//!    are removed, and iis_install.stamp says what was done.
 
 pub mod command;
 mod python_env;
+pub mod state;
+mod web_config_switch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use command::{Cmd, FastCgiApp, PythonSpec};
+use sha2::{Digest, Sha256};
+use state::State;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -36,6 +48,8 @@ pub struct Options {
     pub iis: bool,
     /// Overrides IISWSGI_PYTHON from web.config.
     pub python: Option<String>,
+    /// The state folder (default: `state::State::locate`).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A failed step: which one, what happened, how to fix it.
@@ -71,13 +85,16 @@ pub struct Journal {
 }
 
 impl Journal {
-    fn new(app_dir: &Path, dry_run: bool) -> Self {
+    fn new(log_file: &Path, dry_run: bool) -> Self {
         let log = (!dry_run)
             .then(|| {
+                if let Some(dir) = log_file.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
                 std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(app_dir.join("iis_install.log"))
+                    .open(log_file)
                     .ok()
             })
             .flatten();
@@ -155,19 +172,29 @@ pub fn app_dir(given: Option<&Path>) -> Result<PathBuf, Failure> {
 /// Runs every step; the journal of what was done.
 pub fn install(options: &Options) -> Result<Journal, Failure> {
     let app = app_dir(options.app_dir.as_deref())?;
-    let mut journal = Journal::new(&app, options.dry_run);
+    let iis_app = options.iis_app.clone().unwrap_or_else(|| {
+        format!(
+            "Default Web Site/{}",
+            app.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )
+    });
+    let state = State::locate(options.state_dir.as_deref(), &iis_app);
+    let mut journal = Journal::new(&state.log(), options.dry_run);
     journal.say(format!(
-        "iiswsgi-gateway {} install{} into {}",
+        "iiswsgi-gateway {} install{} into {} (state: {})",
         env!("CARGO_PKG_VERSION"),
         if options.dry_run {
             " (dry run: nothing is run or changed)"
         } else {
             ""
         },
-        app.display()
+        app.display(),
+        state.root.display()
     ));
 
-    journal.say("step 1/4: web.config paths");
+    journal.say("step 1/5: web.config paths");
     let web_config = crate::web_config::find(&app).ok_or_else(|| {
         fail(
             "web.config paths",
@@ -195,7 +222,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             .map(|(_, v)| v.clone())
     };
 
-    journal.say("step 2/4: Python environment");
+    journal.say("step 2/5: Python environment");
     let python_text = options
         .python
         .clone()
@@ -214,19 +241,35 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             "set the Python parameter (IISWSGI_PYTHON) to `py -3.12` or the path of python.exe",
         )
     })?;
-    let env_report = python_env::ensure(&app, &python, &mut journal, options.dry_run)?;
-    journal.say(format!("  {env_report}"));
+    let environment = python_env::ensure(&app, &state, &python, &mut journal, options.dry_run)?;
+    if let Some(env) = &environment {
+        journal.say(format!("  {}", env.report));
+    }
 
-    journal.say("step 3/4: IIS registration");
-    let iis_app = options.iis_app.clone().unwrap_or_else(|| {
-        format!(
-            "Default Web Site/{}",
-            app.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        )
-    });
-    let gateway_exe = app.join("bin").join("iiswsgi-gateway.exe");
+    journal.say("step 3/5: the gateway");
+    let http_platform = setting("IISWSGI_HOSTING").as_deref() == Some("http-platform");
+    let web_config_text = std::fs::read_to_string(&web_config)
+        .map_err(|e| fail("the gateway", e.to_string(), "install the whole package"))?;
+    let packaged = web_config_switch::packaged_gateway(&web_config_text, &app);
+    let gateway = match (&packaged, http_platform) {
+        (_, true) => {
+            journal.say(
+                "  hosting: HttpPlatformHandler (waitress); no gateway to place, no FastCGI application to register",
+            );
+            None
+        }
+        (None, false) => {
+            journal.say("  web.config's handler names no gateway in the app folder; none to place");
+            None
+        }
+        (Some(exe), false) => {
+            let placed = place_gateway(exe, &state, options.dry_run)?;
+            journal.say(format!("  {}", placed.1));
+            Some(placed.0)
+        }
+    };
+
+    journal.say("step 4/5: IIS registration");
     let live = options.iis && !options.dry_run;
     if !live {
         journal.say(format!(
@@ -268,23 +311,18 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "DefaultAppPool".to_owned());
     let admin = "run the install as an administrator (Web Deploy's runCommand does)";
-    if setting("IISWSGI_HOSTING").as_deref() == Some("http-platform") {
+    if http_platform && !options.dry_run {
         // HttpPlatformHandler needs no FastCGI entry; its log folder must exist.
-        journal
-            .say("  hosting: HttpPlatformHandler (waitress); no FastCGI application to register");
-        if !options.dry_run {
-            std::fs::create_dir_all(app.join("logs")).map_err(|e| {
-                fail(
-                    "IIS registration",
-                    e.to_string(),
-                    "check the app folder's permissions",
-                )
-            })?;
-        }
-    } else {
-        for cmd in
-            command::register_fastcgi(&appcmd, &FastCgiApp::new(&gateway_exe.to_string_lossy()))
-        {
+        std::fs::create_dir_all(app.join("logs")).map_err(|e| {
+            fail(
+                "IIS registration",
+                e.to_string(),
+                "check the app folder's permissions",
+            )
+        })?;
+    }
+    if let Some(exe) = &gateway {
+        for cmd in command::register_fastcgi(&appcmd, &FastCgiApp::new(&exe.to_string_lossy())) {
             run(&cmd, &mut journal, !live).map_err(|e| fail("IIS registration", e, admin))?;
         }
     }
@@ -294,13 +332,81 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         !live,
     )
     .map_err(|e| fail("IIS registration", e, admin))?;
-    run(&command::grant_read(&app, &pool), &mut journal, !live)
-        .map_err(|e| fail("IIS registration", e, admin))?;
+    for folder in [&app, &state.root] {
+        run(&command::grant_read(folder, &pool), &mut journal, !live)
+            .map_err(|e| fail("IIS registration", e, admin))?;
+    }
 
-    journal.say("step 4/4: iis_install.stamp");
+    journal.say("step 5/5: switch to the new version");
+    let previous = state.current();
+    let current = state::Current {
+        gateway: gateway.clone(),
+        venv: environment.as_ref().map(|e| e.venv.clone()),
+    };
+    let pointed = web_config_switch::point(
+        &web_config_text,
+        &app,
+        &state.root,
+        current.gateway.as_deref(),
+        current.venv.as_deref(),
+        previous.venv.as_deref(),
+    )
+    .map_err(|e| fail("switch", e, "fix web.config"))?;
+    if options.dry_run {
+        journal.say(format!(
+            "  would point {} at {}",
+            web_config.display(),
+            describe(&current)
+        ));
+    } else {
+        write_atomically(&web_config, pointed.as_bytes()).map_err(|e| {
+            fail(
+                "switch",
+                format!("{}: {e}", web_config.display()),
+                "check that the app folder is writable",
+            )
+        })?;
+        state.set_current(&current).map_err(|e| {
+            fail(
+                "switch",
+                e.to_string(),
+                "check the state folder's permissions",
+            )
+        })?;
+        journal.say(format!(
+            "  {} now points at {}",
+            web_config.display(),
+            describe(&current)
+        ));
+    }
+    // The registrations web.config no longer names: the previous version's
+    // gateway, and the one in the app folder an older install registered.
+    let mut stale: Vec<PathBuf> = previous.gateway.into_iter().collect();
+    if gateway.is_some() {
+        stale.extend(packaged.clone());
+    }
+    for old in stale {
+        if gateway
+            .as_ref()
+            .is_some_and(|g| same_folder(&g.to_string_lossy(), &old))
+        {
+            continue;
+        }
+        let cmd = command::unregister_fastcgi(&appcmd, &FastCgiApp::new(&old.to_string_lossy()));
+        run(&cmd, &mut journal, !live).map_err(|e| fail("switch", e, admin))?;
+    }
     if !options.dry_run {
+        let keep: Vec<&Path> = current
+            .venv
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(current.gateway.iter().filter_map(|g| g.parent()))
+            .collect();
+        for line in state.retire(&keep) {
+            journal.say(format!("  {line}"));
+        }
         let stamp = format!(
-            "# iiswsgi-gateway {} installed this app at {}\n# app: {}\n# IIS application: {iis_app}{}\n# Python: {python_text}\n# {env_report}\n",
+            "# iiswsgi-gateway {} installed this app at {}\n# app: {}\n# IIS application: {iis_app}{}\n# Python: {python_text}\n# {}\n# state: {}\n",
             env!("CARGO_PKG_VERSION"),
             crate::log::utc_timestamp(std::time::SystemTime::now()),
             app.display(),
@@ -309,6 +415,8 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             } else {
                 " (not registered: --no-iis)"
             },
+            describe(&current),
+            state.root.display(),
         );
         write_atomically(&app.join("iis_install.stamp"), stamp.as_bytes()).map_err(|e| {
             fail(
@@ -322,6 +430,78 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
     Ok(journal)
 }
 
+fn describe(current: &state::Current) -> String {
+    let show = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map_or("none".to_owned(), |p| p.display().to_string())
+    };
+    format!(
+        "gateway {}, venv {}",
+        show(&current.gateway),
+        show(&current.venv)
+    )
+}
+
+/// Copies the package's gateway (and any DLL beside it) into the state
+/// folder, named by its SHA-256; the exe's path there and a report.
+fn place_gateway(
+    packaged: &Path,
+    state: &State,
+    dry_run: bool,
+) -> Result<(PathBuf, String), Failure> {
+    let step = "the gateway";
+    let bytes = std::fs::read(packaged).map_err(|e| {
+        fail(
+            step,
+            format!("{}: {e}", packaged.display()),
+            "install the whole package",
+        )
+    })?;
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = state.gateway_dir(&sha);
+    let name = packaged
+        .file_name()
+        .map_or_else(|| "iiswsgi-gateway.exe".into(), |n| n.to_owned());
+    let exe = dir.join(&name);
+    if std::fs::read(&exe).is_ok_and(|b| b == bytes) {
+        let report = format!("{} is in place (same SHA-256)", exe.display());
+        return Ok((exe, report));
+    }
+    if dry_run {
+        return Ok((
+            exe.clone(),
+            format!("would copy {} to {}", packaged.display(), exe.display()),
+        ));
+    }
+    let io = |e: std::io::Error| {
+        fail(
+            step,
+            format!("{}: {e}", dir.display()),
+            "run the install as an administrator (Web Deploy's runCommand does)",
+        )
+    };
+    // Made beside, then renamed: a half-copied version is never current.
+    let staging = dir.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(io)?;
+    let from = packaged.parent().unwrap_or(Path::new("."));
+    for entry in std::fs::read_dir(from).map_err(io)?.filter_map(Result::ok) {
+        let file = entry.file_name();
+        let lower = file.to_string_lossy().to_ascii_lowercase();
+        if file == name || lower.ends_with(".dll") {
+            std::fs::copy(entry.path(), staging.join(&file)).map_err(io)?;
+        }
+    }
+    std::fs::write(staging.join(state::IN_USE), "").map_err(io)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&staging, &dir).map_err(io)?;
+    Ok((exe.clone(), format!("copied to {}", exe.display())))
+}
+
+/// The same path to Windows (either separator, any case).
 fn same_folder(a: &str, b: &Path) -> bool {
     let norm = |s: &str| {
         s.replace('/', "\\")

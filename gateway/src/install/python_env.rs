@@ -1,16 +1,19 @@
 //! The app's virtual environment, from the bundled wheelhouse, offline.
 //!
 //! `wheelhouse/requirements.txt` (pinned by `iiswsgi build`) and the wheels
-//! beside it are installed with `pip --no-index` into `.venv.new`; only a
-//! complete environment replaces `.venv`. A marker in the environment
-//! records what it was made from, so a second install with the same
-//! wheelhouse and Python changes nothing.
+//! beside it are installed with `pip --no-index` into a venv in the state
+//! folder (state.rs), named by what it is made from and made at that
+//! path. The venv serving now is not touched: web.config is switched to
+//! the new one only when it is complete. A marker in the environment
+//! records what it was made from, so an install with the same wheelhouse
+//! and Python reuses it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::command::{self, PythonSpec};
+use super::state::{IN_USE, State};
 use super::{Failure, Journal, fail, run};
 
 const MARKER: &str = "iiswsgi-wheelhouse.sha256";
@@ -38,21 +41,30 @@ fn fingerprint(wheelhouse: &Path, python: &PythonSpec) -> std::io::Result<String
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Makes or keeps `.venv`; a one-line report.
+/// The environment the app is to run in, and what was done about it.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub venv: PathBuf,
+    pub report: String,
+}
+
+/// Makes (or finds, made before from the same wheelhouse and Python) the
+/// venv in the state folder, at its final path: launchers and pyvenv.cfg
+/// name the folder they are in. None when the package has no wheelhouse.
 pub fn ensure(
     app: &Path,
+    state: &State,
     python: &PythonSpec,
     journal: &mut Journal,
     dry_run: bool,
-) -> Result<String, Failure> {
+) -> Result<Option<Environment>, Failure> {
     let step = "Python environment";
     let wheelhouse = app.join("wheelhouse");
     let requirements = wheelhouse.join("requirements.txt");
     if !requirements.is_file() {
-        return Ok("no wheelhouse/requirements.txt: no environment to make".to_owned());
+        journal.say("  no wheelhouse/requirements.txt: no environment to make");
+        return Ok(None);
     }
-    let venv = app.join(".venv");
-    let staged = app.join(".venv.new");
     let wanted = fingerprint(&wheelhouse, python).map_err(|e| {
         fail(
             step,
@@ -60,25 +72,41 @@ pub fn ensure(
             "install the whole package",
         )
     })?;
+    let venv = state.venv(&wanted);
     if std::fs::read_to_string(venv.join(MARKER)).is_ok_and(|m| m.trim() == wanted) {
-        return Ok(format!(
-            "virtual environment {} is up to date (unchanged)",
-            venv.display()
-        ));
+        return Ok(Some(Environment {
+            report: format!(
+                "virtual environment {} is up to date (made before from the same wheelhouse and Python)",
+                venv.display()
+            ),
+            venv,
+        }));
     }
-    if !dry_run && staged.exists() {
-        std::fs::remove_dir_all(&staged).map_err(|e| {
+    // A folder without the marker is an attempt that did not finish.
+    if !dry_run && venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| {
             fail(
                 step,
-                format!("removing {}: {e}", staged.display()),
+                format!("removing the unfinished {}: {e}", venv.display()),
                 "delete it by hand",
             )
         })?;
     }
-    run(&command::create_venv(python, &staged), journal, dry_run).map_err(|e| {
-        fail(step, e, "install that Python on the server, or set the Python parameter (IISWSGI_PYTHON) to `py -3.12` or the path of python.exe")
+    if !dry_run && let Some(parent) = venv.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            fail(
+                step,
+                format!("{}: {e}", parent.display()),
+                "run the install as an administrator (Web Deploy's runCommand does)",
+            )
+        })?;
+    }
+    let serving = "the environment serving now (if any) is unchanged";
+    run(&command::create_venv(python, &venv), journal, dry_run).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&venv);
+        fail(step, format!("{e}; {serving}"), "install that Python on the server, or set the Python parameter (IISWSGI_PYTHON) to `py -3.12` or the path of python.exe")
     })?;
-    let pip = command::pip_install_offline(&staged, &wheelhouse, &requirements);
+    let pip = command::pip_install_offline(&venv, &wheelhouse, &requirements);
     if let Err(e) = run(&pip, journal, dry_run) {
         let culprit = journal
             .lines
@@ -87,52 +115,32 @@ pub fn ensure(
             .find(|l| l.contains(".whl") || l.contains("ERROR:"))
             .cloned()
             .unwrap_or_default();
-        let _ = std::fs::remove_dir_all(&staged);
+        let _ = std::fs::remove_dir_all(&venv);
         return Err(fail(
             step,
             format!("{e}; {}", culprit.trim()),
-            format!(
-                "rebuild the package (iiswsgi build) so its wheelhouse is whole; {} is unchanged",
-                if venv.exists() {
-                    "the previous environment"
-                } else {
-                    "nothing"
-                }
-            ),
+            format!("rebuild the package (iiswsgi build) so its wheelhouse is whole; {serving}"),
         ));
     }
     if dry_run {
-        return Ok(format!(
-            "would make {} from {}",
-            venv.display(),
-            wheelhouse.display()
-        ));
+        return Ok(Some(Environment {
+            report: format!(
+                "would make {} from {}",
+                venv.display(),
+                wheelhouse.display()
+            ),
+            venv,
+        }));
     }
-    std::fs::write(staged.join(MARKER), format!("{wanted}\n"))
-        .map_err(|e| fail(step, e.to_string(), "check that the app folder is writable"))?;
-    let old = app.join(".venv.old");
-    let _ = std::fs::remove_dir_all(&old);
-    let replaced = venv.exists();
-    if replaced {
-        std::fs::rename(&venv, &old).map_err(|e| {
-            fail(
-                step,
-                format!("moving the old environment aside: {e}"),
-                "recycle the app pool (its processes hold the old environment) and install again",
-            )
-        })?;
+    for (file, text) in [(MARKER, format!("{wanted}\n")), (IN_USE, String::new())] {
+        std::fs::write(venv.join(file), text)
+            .map_err(|e| fail(step, e.to_string(), "check the state folder's permissions"))?;
     }
-    std::fs::rename(&staged, &venv).map_err(|e| {
-        fail(
-            step,
-            format!("putting the new environment in place: {e}"),
-            "check the app folder's permissions",
-        )
-    })?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(format!(
-        "virtual environment {} {} from the wheelhouse",
-        venv.display(),
-        if replaced { "replaced" } else { "created" }
-    ))
+    Ok(Some(Environment {
+        report: format!(
+            "virtual environment {} made from the wheelhouse",
+            venv.display()
+        ),
+        venv,
+    }))
 }
