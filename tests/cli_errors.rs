@@ -674,3 +674,52 @@ fn the_windows_python_variable_does_not_turn_a_plain_verify_into_a_usage_error()
         "{err}"
     );
 }
+
+#[test]
+fn a_self_test_request_that_is_no_path_is_refused_where_it_is_written() {
+    let p = Project::new(&format!(
+        "{GOOD}\n[install]\ntest-requests = [\"/\", \"health=200\", \"/x=20\"]\n"
+    ));
+    let err = p.build_fails(78);
+    assert_contains(
+        &err,
+        &[
+            "\"health=200\" is not a self-test request",
+            &p.loc("\"health=200\""),
+            "\"/x=20\" is not a self-test request",
+            "\"/health=200\"",
+        ],
+    );
+}
+
+#[test]
+fn the_self_test_settings_reach_web_config() {
+    for (table, setting) in [
+        ("", None),
+        ("[install]\ntest = false\n", Some("off")),
+        (
+            "[install]\ntest-requests = [\"/health=200\", \"/search?q=a&b=1\"]\n",
+            Some("/health=200;/search?q=a&amp;b=1"),
+        ),
+    ] {
+        let p = Project::new(&format!(
+            "{GOOD}\n[iis]\nwsgi-handler = \"app:app\"\n{table}"
+        ));
+        p.cmd(&["build"]).assert().success();
+        let zip = std::fs::File::open(p.path("dist/App-1.0.msdeploy.zip")).unwrap();
+        let mut archive = zip::ZipArchive::new(zip).unwrap();
+        let mut web_config = String::new();
+        std::io::Read::read_to_string(
+            &mut archive.by_name("App/web.config").unwrap(),
+            &mut web_config,
+        )
+        .unwrap();
+        match setting {
+            None => assert!(!web_config.contains("IISWSGI_SELF_TEST"), "{web_config}"),
+            Some(v) => assert!(
+                web_config.contains(&format!("<add key=\"IISWSGI_SELF_TEST\" value=\"{v}\" />")),
+                "{web_config}"
+            ),
+        }
+    }
+}

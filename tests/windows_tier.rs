@@ -168,8 +168,17 @@ fn install(tier: &Tier, app: &Path, iis_app: &str, pool: &str) -> Installed {
     .unwrap();
     let record = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = if unshare_works() {
+        // No network but loopback, as a server that reaches nothing (the
+        // install's self-test talks to the gateway on 127.0.0.1).
         let mut c = Command::new("unshare");
-        c.args(["-n", "--"]).arg(&tier.wine.wine);
+        c.args([
+            "-n",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$0\" \"$@\"",
+        ])
+        .arg(&tier.wine.wine);
         c
     } else {
         assert!(!common::ci(), "unshare -n is needed in CI (run as root)");
@@ -429,11 +438,11 @@ fn verify_windows_is_green_on_the_flask_example_and_fails_a_misspelled_handler()
         &["--set-param", "SecretKey=0123456789abcdef-secret"],
     );
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("GET / -> 500"), "{out}");
+    // The install step's self-test finds it, with the gateway's error.
     assert!(
-        out.contains("WSGI_HANDLER \"app:ap\" could not be loaded")
-            && out.contains("AttributeError"),
-        "the gateway's error, from its log: {out}"
+        out.contains("install step \"self-test\" failed: GET / answered 500")
+            && out.contains("AttributeError: module 'app' has no attribute 'ap'"),
+        "{out}"
     );
 }
 
@@ -660,6 +669,41 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
         200
     );
     assert_eq!(harness.shut_down(), 0);
+
+    // A version whose app raises at import fails its self-test, with the
+    // traceback in Web Deploy's output, and nothing is switched.
+    let pristine = tempfile::tempdir().unwrap();
+    let restored = lay_out(
+        &zip,
+        pristine.path(),
+        &[("SecretKey", "0123456789abcdef-secret")],
+    );
+    std::fs::copy(
+        restored
+            .join("wheelhouse")
+            .join(flask_wheel.file_name().unwrap()),
+        &flask_wheel,
+    )
+    .unwrap();
+    let code = std::fs::read_to_string(app.join("app.py")).unwrap();
+    std::fs::write(
+        app.join("app.py"),
+        format!("raise RuntimeError('no database configured')\n{code}"),
+    )
+    .unwrap();
+    pinned.push_str("# raises at import\n");
+    std::fs::write(&requirements, &pinned).unwrap();
+    let failed = install(&tier, &app, iis_app, "FlaskPool");
+    assert_eq!(failed.code, 1, "{}", failed.output);
+    assert!(
+        failed.output.contains("install step \"self-test\" failed")
+            && failed
+                .output
+                .contains("RuntimeError: no database configured"),
+        "{}",
+        failed.output
+    );
+    assert_eq!(pointed_venv(&app), upgraded);
 }
 
 /// Runs a program of the Windows CPython (or a venv's launcher) under

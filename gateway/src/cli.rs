@@ -20,6 +20,10 @@ pub struct InstallArgs {
 pub struct Args {
     pub bind: Option<String>,
     pub app_dir: Option<PathBuf>,
+    /// Overrides IISWSGI_VENV (the install step's self-test).
+    pub venv: Option<PathBuf>,
+    /// Error pages show the traceback, whatever the settings say.
+    pub show_traceback: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +39,7 @@ pub enum Command {
 pub const HELP: &str = "\
 iiswsgi-gateway: serve a Python WSGI app over FastCGI (IIS, Apache mod_fcgid, nginx)
 
-Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR]
+Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR] [--venv DIR] [--show-traceback]
        iiswsgi-gateway install [--iis-app SITE/APP] [--app-dir DIR] [--python PY]
                                [--state-dir DIR] [--dry-run] [--no-iis]
 
@@ -47,6 +51,9 @@ Options:
   --app-dir DIR   the app's folder (default: IISWSGI_APP_DIR, else the
                   request's APPL_PHYSICAL_PATH, else the folder above bin\\
                   holding web.config, else the working folder)
+  --venv DIR      the virtual environment (default: IISWSGI_VENV, else .venv
+                  or venv in the app folder)
+  --show-traceback  error pages show the traceback (never on a public site)
   -V, --version   print the version
   --built-for     print the Python this build embeds (version and interpreter)
   -h, --help      print this help
@@ -57,8 +64,9 @@ wheelhouse offline and copies this gateway, both into the app's state
 folder outside the synced app folder (--state-dir; default
 %ProgramData%\\iiswsgi\\apps\\<Site_App>), registers the FastCGI application
 with IIS (appcmd), grants the app pool read access (icacls), switches
-web.config to the new gateway and venv, removes versions no process uses,
-then writes iis_install.stamp. --dry-run prints every command and changes
+web.config to the new gateway and venv once the new version answers a
+self-test (IISWSGI_SELF_TEST: the paths to ask, default /; off), removes
+versions no process uses, then writes iis_install.stamp. --dry-run prints every command and changes
 nothing; --no-iis (the default off Windows) prints the IIS commands
 instead of running them.
 
@@ -111,6 +119,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut out = Args {
         bind: None,
         app_dir: std::env::var_os("IISWSGI_APP_DIR").map(PathBuf::from),
+        venv: None,
+        show_traceback: false,
     };
     let mut flags = Flags::new(it);
     while let Some(flag) = flags.next_flag() {
@@ -120,6 +130,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "-h" | "--help" => return Ok(Command::Help),
             "--bind" => out.bind = Some(flags.value("--bind")?),
             "--app-dir" => out.app_dir = Some(PathBuf::from(flags.value("--app-dir")?)),
+            "--venv" => out.venv = Some(PathBuf::from(flags.value("--venv")?)),
+            "--show-traceback" => out.show_traceback = true,
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }

@@ -67,6 +67,8 @@ fn main() {
     let gateway = Gateway::new(
         Options {
             app_dir: args.app_dir,
+            venv: args.venv,
+            show_traceback: args.show_traceback,
         },
         log.clone(),
     );

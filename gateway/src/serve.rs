@@ -28,6 +28,10 @@ use crate::wsgi::error_page::{self, Failure};
 pub struct Options {
     /// `--app-dir` or IISWSGI_APP_DIR; otherwise found at the first request.
     pub app_dir: Option<PathBuf>,
+    /// `--venv`: over the settings' IISWSGI_VENV.
+    pub venv: Option<PathBuf>,
+    /// `--show-traceback`: over the settings' IISWSGI_SHOW_TRACEBACK.
+    pub show_traceback: bool,
 }
 
 pub struct Gateway {
@@ -172,11 +176,10 @@ impl Gateway {
     fn ready(&mut self, request: &Request) -> Result<Py<PyAny>, Failed> {
         if self.settings.is_none() {
             let app_dir = self.app_dir(request);
-            let settings =
-                Settings::load(&app_dir, |k| std::env::var(k).ok()).map_err(|e| Failed {
-                    failure: Failure::Configuration,
-                    details: e.to_string(),
-                })?;
+            let settings = self.load_settings(&app_dir).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.to_string(),
+            })?;
             if let Some(path) = &settings.log_file
                 && self.log_file_opened.as_ref() != Some(path)
             {
@@ -279,7 +282,7 @@ impl Gateway {
         // interpreter (IISWSGI_VENV) takes a restart of the process.
         let old = self.settings.take();
         if let Some(old) = old {
-            match Settings::load(&old.app_dir, |k| std::env::var(k).ok()) {
+            match self.load_settings(&old.app_dir) {
                 Ok(new) => {
                     self.prepared = false;
                     self.settings = Some(new);
@@ -291,6 +294,16 @@ impl Gateway {
                 }
             }
         }
+    }
+
+    /// web.config and the environment, then the command line's overrides.
+    fn load_settings(&self, app_dir: &Path) -> Result<Settings, crate::settings::SettingsError> {
+        let mut settings = Settings::load(app_dir, |k| std::env::var(k).ok())?;
+        if let Some(venv) = &self.options.venv {
+            settings.venv = Some(std::path::absolute(venv).unwrap_or_else(|_| venv.clone()));
+        }
+        settings.show_traceback |= self.options.show_traceback;
+        Ok(settings)
     }
 
     fn app_dir(&self, request: &Request) -> PathBuf {

@@ -239,7 +239,7 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
         "{stamp}"
     );
     let log = std::fs::read_to_string(state.join("install.log")).unwrap();
-    assert!(log.contains("step 2/5: Python environment"), "{log}");
+    assert!(log.contains("step 2/6: Python environment"), "{log}");
 
     // Again: nothing to do.
     let before = std::fs::metadata(made[0].join("pyvenv.cfg"))
@@ -404,5 +404,97 @@ fn http_platform_hosting_installs_without_fastcgi_and_waitress_serves() {
             && body.contains("Server: waitress")
             && body.ends_with("installed and serving"),
         "{body}"
+    );
+}
+
+#[test]
+fn a_failing_self_test_fails_the_install_and_switches_nothing() {
+    let Some(venv) = test_venv() else { return };
+    let pkg = unpacked_app(&venv);
+    let app = &pkg.path().join("App");
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("step 4/6: self-test\n  GET / -> 200"), "{out}");
+    let serving = pointed_venv(app);
+    let current = std::fs::read_to_string(state_of(app).join("current")).unwrap();
+
+    // Redeploys of broken versions (another wheelhouse each time, so each
+    // makes a new venv): the install fails with what the app said, and the
+    // state folder still names the version that served.
+    let broken = [
+        (
+            "import at all",
+            "raise RuntimeError('the settings are missing')\n",
+            None,
+            "RuntimeError: the settings are missing",
+        ),
+        (
+            "answer /",
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return 1 / 0\n",
+            None,
+            "GET / answered 500",
+        ),
+        (
+            "answer /health as expected",
+            "from flask import Flask\napp = Flask(__name__)\n",
+            Some("/health=200"),
+            "GET /health answered 404, not the expected 200",
+        ),
+    ];
+    for (i, (what, code_text, setting, said)) in broken.into_iter().enumerate() {
+        let mut web_config = packaged_web_config();
+        if let Some(s) = setting {
+            web_config = web_config.replace(
+                "<add key=\"WSGI_HANDLER\"",
+                &format!(
+                    "<add key=\"IISWSGI_SELF_TEST\" value=\"{s}\" />\n    <add key=\"WSGI_HANDLER\""
+                ),
+            );
+        }
+        std::fs::write(app.join("web.config"), web_config).unwrap();
+        std::fs::write(app.join("app.py"), code_text).unwrap();
+        std::fs::write(
+            app.join("wheelhouse/requirements.txt"),
+            format!("flask==3.1.3\n# try {i}\n"),
+        )
+        .unwrap();
+        let (code, out) = install(app, &[]);
+        assert_eq!(code, 1, "an app that does not {what}: {out}");
+        assert!(
+            out.contains("install step \"self-test\" failed") && out.contains(said),
+            "{what}: {out}"
+        );
+        assert!(
+            out.contains("the site still runs the version it had"),
+            "{out}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(state_of(app).join("current")).unwrap(),
+            current,
+            "{what}: nothing switched"
+        );
+        assert!(
+            !std::fs::read_to_string(app.join("web.config"))
+                .unwrap()
+                .contains("IISWSGI_VENV"),
+            "web.config was not pointed at the new version"
+        );
+        assert!(venv_imports_flask(&serving));
+    }
+
+    // Turned off, the same broken app installs (and says the test is off).
+    std::fs::write(
+        app.join("web.config"),
+        packaged_web_config().replace(
+            "<add key=\"WSGI_HANDLER\"",
+            "<add key=\"IISWSGI_SELF_TEST\" value=\"off\" />\n    <add key=\"WSGI_HANDLER\"",
+        ),
+    )
+    .unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("step 4/6: self-test\n  off (IISWSGI_SELF_TEST)"),
+        "{out}"
     );
 }

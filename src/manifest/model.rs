@@ -30,6 +30,10 @@ pub struct Manifest {
     /// Where the application lands in IIS and how web.config wires it up.
     #[serde(default)]
     pub iis: Iis,
+    /// What the gateway's install step checks on the server before it
+    /// switches the site to the new version.
+    #[serde(default)]
+    pub install: Install,
     /// Commands Web Deploy runs on the server after copying the files.
     #[serde(default, rename(deserialize = "run-command"))]
     pub run_command: Vec<RunCommand>,
@@ -197,6 +201,35 @@ pub struct Iis {
     /// that removes the Python handler.
     #[serde(default)]
     pub static_folders: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Install {
+    /// Before web.config is switched to the new version, the new gateway
+    /// serves the installed app from the new venv and is asked
+    /// `test-requests`; an import error, an exception or a 5xx fails the
+    /// installation and nothing is switched (default true). Written to
+    /// web.config as IISWSGI_SELF_TEST.
+    #[serde(default = "yes")]
+    pub test: bool,
+    /// The self-test's requests: `PATH` (any status below 500 passes) or
+    /// `PATH=STATUS`, such as `"/health=200"` (default `["/"]`).
+    #[serde(default)]
+    pub test_requests: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Install {
+    fn default() -> Self {
+        Install {
+            test: true,
+            test_requests: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -65,6 +65,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
     check_gateway(m, &mut problems);
     check_python(m, &mut problems);
     check_hosting(m, &mut problems);
+    check_install(m, &mut problems);
     check_run_commands(m, &mut problems);
     check_parameters(&m.parameters, &mut problems);
     check_relative_paths(m, &mut problems);
@@ -222,6 +223,33 @@ fn check_hosting(m: &Manifest, problems: &mut Problems) {
                 "give it relative to the app folder, with `/`",
             );
         }
+    }
+}
+
+fn check_install(m: &Manifest, problems: &mut Problems) {
+    let at = KeyPath::root().key("install");
+    for (i, request) in m.install.test_requests.iter().enumerate() {
+        let (path, status) = match request.rsplit_once('=') {
+            Some((p, s)) if !p.contains('?') => (p, Some(s)),
+            _ => (request.as_str(), None),
+        };
+        let status_ok = status.is_none_or(|s| {
+            s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) && ("100".."600").contains(&s)
+        });
+        if !path.starts_with('/') || !status_ok || request.contains(';') {
+            problems.add(
+                at.key("test-requests").index(i),
+                format!("{request:?} is not a self-test request"),
+                "write a path, or a path and the status it must answer: \"/\", \"/health=200\"",
+            );
+        }
+    }
+    if !m.install.test && !m.install.test_requests.is_empty() {
+        problems.add(
+            at.key("test-requests"),
+            "test-requests are given, but test = false turns the self-test off",
+            "remove one of the two",
+        );
     }
 }
 

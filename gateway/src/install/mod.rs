@@ -15,17 +15,21 @@
 //!    before from the same wheelhouse).
 //! 3. The gateway: the package's exe copied into the state folder, so the
 //!    running one is never the file the next sync replaces.
-//! 4. IIS (Windows): the FastCGI application registered in
+//! 4. The self-test (self_test.rs): the new gateway serves the installed
+//!    app from the new venv on loopback and is asked the test requests; a
+//!    failure stops here, with nothing switched.
+//! 5. IIS (Windows): the FastCGI application registered in
 //!    applicationHost.config (web.config cannot), the handlers section
 //!    unlocked for the app, read access for the app pool's identity on the
 //!    app and the state folder.
-//! 5. The switch (web_config_switch.rs): web.config points at the new
+//! 6. The switch (web_config_switch.rs): web.config points at the new
 //!    gateway and venv (one write; IIS starts new processes for it), the
 //!    previous gateway's registration is removed, versions no process uses
 //!    are removed, and iis_install.stamp says what was done.
 
 pub mod command;
 mod python_env;
+pub mod self_test;
 pub mod state;
 mod web_config_switch;
 
@@ -194,7 +198,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         state.root.display()
     ));
 
-    journal.say("step 1/5: web.config paths");
+    journal.say("step 1/6: web.config paths");
     let web_config = crate::web_config::find(&app).ok_or_else(|| {
         fail(
             "web.config paths",
@@ -222,7 +226,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             .map(|(_, v)| v.clone())
     };
 
-    journal.say("step 2/5: Python environment");
+    journal.say("step 2/6: Python environment");
     let python_text = options
         .python
         .clone()
@@ -246,7 +250,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         journal.say(format!("  {}", env.report));
     }
 
-    journal.say("step 3/5: the gateway");
+    journal.say("step 3/6: the gateway");
     let http_platform = setting("IISWSGI_HOSTING").as_deref() == Some("http-platform");
     let web_config_text = std::fs::read_to_string(&web_config)
         .map_err(|e| fail("the gateway", e.to_string(), "install the whole package"))?;
@@ -269,7 +273,62 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         }
     };
 
-    journal.say("step 4/5: IIS registration");
+    journal.say("step 4/6: self-test");
+    let tests = self_test::requests(setting("IISWSGI_SELF_TEST").as_deref()).map_err(|e| {
+        fail(
+            "self-test",
+            e,
+            "correct IISWSGI_SELF_TEST ([install] test-requests)",
+        )
+    })?;
+    // On Windows, the exe IIS will run; elsewhere (verify's Linux install)
+    // the package's exe cannot run, and this gateway serves the same app.
+    let tested_with = if cfg!(windows) {
+        gateway.clone().or_else(|| packaged.clone())
+    } else {
+        std::env::current_exe().ok()
+    };
+    match (&tests, &tested_with, setting("WSGI_HANDLER")) {
+        (None, _, _) => journal.say("  off (IISWSGI_SELF_TEST)"),
+        (_, _, None) => journal.say("  skipped: web.config names no WSGI_HANDLER"),
+        (_, None, _) => journal.say("  skipped: no gateway exe in the package to run it with"),
+        (Some(requests), Some(exe), Some(_)) if options.dry_run => journal.say(format!(
+            "  would ask the new version for {} with {}",
+            requests
+                .iter()
+                .map(|r| r.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            exe.display()
+        )),
+        (Some(requests), Some(exe), Some(_)) => {
+            let script_name = iis_app
+                .split_once('/')
+                .map(|(_, path)| format!("/{}", path.trim_matches('/')))
+                .filter(|p| p != "/")
+                .unwrap_or_default();
+            let answers = self_test::run(
+                exe,
+                &app,
+                environment.as_ref().map(|e| e.venv.as_path()),
+                &script_name,
+                requests,
+                &state.root,
+            )
+            .map_err(|e| {
+                fail(
+                    "self-test",
+                    e,
+                    "fix the app (what it said is above), rebuild and deploy again; the site still runs the version it had",
+                )
+            })?;
+            for line in answers {
+                journal.say(format!("  {line}"));
+            }
+        }
+    }
+
+    journal.say("step 5/6: IIS registration");
     let live = options.iis && !options.dry_run;
     if !live {
         journal.say(format!(
@@ -337,7 +396,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             .map_err(|e| fail("IIS registration", e, admin))?;
     }
 
-    journal.say("step 5/5: switch to the new version");
+    journal.say("step 6/6: switch to the new version");
     let previous = state.current();
     let current = state::Current {
         gateway: gateway.clone(),
