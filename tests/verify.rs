@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::iiswsgi;
 
 fn tools() -> Option<Vec<(&'static str, PathBuf)>> {
     Some(vec![
@@ -34,25 +34,6 @@ fn gateway_present() -> bool {
         bin.display()
     );
     false
-}
-
-fn iiswsgi(dir: &Path, args: &[&str], tools: &[(&str, PathBuf)]) -> (i32, String) {
-    let mut cmd = Command::cargo_bin("iiswsgi").unwrap();
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("IISWSGI_GATEWAY_BIN");
-    for (k, v) in tools {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 fn example(name: &str, tools: &[(&str, PathBuf)]) -> tempfile::TempDir {

@@ -19,6 +19,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use common::iiswsgi;
 use common::wine::{Answer, Wine, windows_path};
 use iiswsgi::verify::fastcgi_client::{name_value_pairs, record};
 use sha2::{Digest, Sha256};
@@ -70,23 +71,6 @@ fn build_tools() -> Option<Vec<(&'static str, PathBuf)>> {
         ("IISWSGI_UV", common::venv_tool("uv")?),
         ("IISWSGI_PIP_PYTHON", common::venv_tool("python")?),
     ])
-}
-
-fn iiswsgi(dir: &Path, args: &[&str], env: &[(&str, PathBuf)]) -> (i32, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("iiswsgi").unwrap();
-    cmd.current_dir(dir).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// An example, copied, for CPython 3.11 (Wine 8 runs 3.11's pip; 3.12's
@@ -828,25 +812,39 @@ fn a_redeploy_over_the_running_site_meets_no_locked_file_and_switches_to_the_new
 // ---------------------------------------------------------------------
 // Serving, as IIS's FastCGI module drives the gateway
 
+/// An example built for 3.11, laid out with `params` and installed as
+/// `Default Web Site/<App>`, ready to be served from `app`.
+struct InstalledSite {
+    _build: tempfile::TempDir,
+    _sites: tempfile::TempDir,
+    app: PathBuf,
+}
+
+fn installed_example(tier: &Tier, name: &str, params: &[(&str, &str)]) -> Option<InstalledSite> {
+    let (build, zip) = example_package(name, |t| t)?;
+    let sites = tempfile::tempdir().unwrap();
+    let app = lay_out(&zip, sites.path(), params);
+    let iis_app = format!(
+        "Default Web Site/{}",
+        app.file_name().unwrap().to_string_lossy()
+    );
+    let installed = install(tier, &app, &iis_app, "DefaultAppPool");
+    assert_eq!(installed.code, 0, "{}", installed.output);
+    Some(InstalledSite {
+        _build: build,
+        _sites: sites,
+        app,
+    })
+}
+
 #[test]
 fn the_flask_example_serves_pages_static_files_uploads_and_streams_through_the_pipe() {
     let Some(tier) = tier() else { return };
-    let Some((_dir, zip)) = example_package("flask", |t| t) else {
+    let Some(site) = installed_example(&tier, "flask", &[("SecretKey", "0123456789abcdef-secret")])
+    else {
         return;
     };
-    let sites = tempfile::tempdir().unwrap();
-    let app = lay_out(
-        &zip,
-        sites.path(),
-        &[("SecretKey", "0123456789abcdef-secret")],
-    );
-    let installed = install(
-        &tier,
-        &app,
-        "Default Web Site/FlaskIISApp",
-        "DefaultAppPool",
-    );
-    assert_eq!(installed.code, 0, "{}", installed.output);
+    let app = site.app.clone();
     let mut h = Harness::start(&tier, &script_processor(&app), &[]);
 
     let page = h.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
@@ -904,22 +902,14 @@ fn the_flask_example_serves_pages_static_files_uploads_and_streams_through_the_p
 #[test]
 fn the_django_example_answers_a_form_post_with_its_csrf_round_trip() {
     let Some(tier) = tier() else { return };
-    let Some((_dir, zip)) = example_package("django", |t| t) else {
+    let Some(site) = installed_example(
+        &tier,
+        "django",
+        &[("DJANGO_SECRET_KEY", "a-long-enough-django-secret-key")],
+    ) else {
         return;
     };
-    let sites = tempfile::tempdir().unwrap();
-    let app = lay_out(
-        &zip,
-        sites.path(),
-        &[("DJANGO_SECRET_KEY", "a-long-enough-django-secret-key")],
-    );
-    let installed = install(
-        &tier,
-        &app,
-        "Default Web Site/DjangoNotes",
-        "DefaultAppPool",
-    );
-    assert_eq!(installed.code, 0, "{}", installed.output);
+    let app = site.app.clone();
     let mut h = Harness::start(&tier, &script_processor(&app), &[]);
     let page = h.send(&get(&app, "DjangoNotes", "/DjangoNotes/"));
     assert_eq!(page.status, 200, "{}", page.text());
@@ -976,18 +966,10 @@ fn the_django_example_answers_a_form_post_with_its_csrf_round_trip() {
 #[test]
 fn the_pyramid_example_serves_its_page_and_static_files() {
     let Some(tier) = tier() else { return };
-    let Some((_dir, zip)) = example_package("pyramid", |t| t) else {
+    let Some(site) = installed_example(&tier, "pyramid", &[("SiteTitle", "Pyramid on IIS")]) else {
         return;
     };
-    let sites = tempfile::tempdir().unwrap();
-    let app = lay_out(&zip, sites.path(), &[("SiteTitle", "Pyramid on IIS")]);
-    let installed = install(
-        &tier,
-        &app,
-        "Default Web Site/PyramidIISApp",
-        "DefaultAppPool",
-    );
-    assert_eq!(installed.code, 0, "{}", installed.output);
+    let app = site.app.clone();
     let mut h = Harness::start(&tier, &script_processor(&app), &[]);
     let page = h.send(&get(&app, "PyramidIISApp", "/PyramidIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());

@@ -254,3 +254,24 @@ pub fn wsgi_test_venv() -> Option<PathBuf> {
         }
     }
 }
+
+/// Runs the iiswsgi under test in `dir` with `env` added: its exit code
+/// and standard output then error, as one text.
+pub fn iiswsgi(dir: &Path, args: &[&str], env: &[(&str, PathBuf)]) -> (i32, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("iiswsgi").unwrap();
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("IISWSGI_GATEWAY_BIN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
