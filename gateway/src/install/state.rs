@@ -19,8 +19,11 @@
 //! beside the one serving. A version in use is marked by its
 //! `iiswsgi-in-use` file, which each gateway process holds open (without
 //! delete sharing on Windows, with a shared lock elsewhere) for as long as
-//! it runs: versions no longer current are removed once nothing holds them
-//! (at the next install, or when a gateway of the current version starts).
+//! it runs: versions no longer current are removed once nothing holds them,
+//! by the next install (run as an administrator), and by a gateway of the
+//! current version when it starts, where its identity may delete (IIS's
+//! app pool identity is granted read access only, so there it is the next
+//! install).
 
 use std::path::{Path, PathBuf};
 
