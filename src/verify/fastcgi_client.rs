@@ -130,7 +130,8 @@ pub fn get(endpoint: &Endpoint, path: &str, timeout: Duration) -> std::io::Resul
     parse_cgi(&stdout)
 }
 
-fn parse_cgi(stdout: &[u8]) -> std::io::Result<Response> {
+/// A CGI response (the gateway's FCGI_STDOUT): status, headers, body.
+pub fn parse_cgi(stdout: &[u8]) -> std::io::Result<Response> {
     let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
     let split = stdout
         .windows(4)

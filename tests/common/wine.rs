@@ -140,24 +140,12 @@ impl Answer {
         let complete = recs
             .last()
             .is_some_and(|r| r.0 == 3 && r.2 == [0, 0, 0, 0, 0, 0, 0, 0]);
-        let split = stdout
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("no CGI head: {}", String::from_utf8_lossy(&stdout)));
-        let mut status = 200;
-        let mut headers = Vec::new();
-        for line in String::from_utf8_lossy(&stdout[..split]).split("\r\n") {
-            let (k, v) = line.split_once(": ").unwrap();
-            if k == "Status" {
-                status = v[..3].parse().unwrap();
-            } else {
-                headers.push((k.to_owned(), v.to_owned()));
-            }
-        }
+        let response = iiswsgi::verify::fastcgi_client::parse_cgi(&stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&stdout)));
         Answer {
-            status,
-            headers,
-            body: stdout[split + 4..].to_vec(),
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
             complete,
         }
     }
