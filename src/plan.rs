@@ -15,7 +15,7 @@ use crate::gateway;
 use crate::manifest::{KeyPath, Project};
 use crate::msdeploy::{parameters_xml, provider_options, run_command};
 use crate::render::context::{self, RunCommandView, Setting};
-use crate::render::{Document, Renderer};
+use crate::render::{Document, Renderer, install_file};
 
 /// Web Deploy refuses packages with more files than this.
 pub const MAX_ENTRIES: usize = 65_535;
@@ -99,7 +99,26 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     // for a big flat tree, all through the build).
     let mut entries: Vec<PlanEntry> =
         Vec::with_capacity(selection.files.len() + project.manifest.sql.len() + 8);
+    let mut warnings = selection.warnings;
+    // What the app writes on the server is the server's: a packaged copy
+    // would be skipped by the redeploy rules anyway, and without them
+    // would overwrite the live data.
+    let data_folders: Vec<String> = project
+        .manifest
+        .iis
+        .data_folders
+        .iter()
+        .map(|d| format!("{}/", d.trim_matches('/').to_ascii_lowercase()))
+        .collect();
+    let mut left_out = vec![0usize; data_folders.len()];
     for f in selection.files {
+        if let Some(i) = data_folders
+            .iter()
+            .position(|d| f.dest.to_ascii_lowercase().starts_with(d.as_str()))
+        {
+            left_out[i] += 1;
+            continue;
+        }
         entries.push(PlanEntry {
             // concat sizes the string exactly; format! would grow it.
             name: [folder.as_str(), "/", &f.dest].concat(),
@@ -110,6 +129,13 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
             },
             size: f.size,
         });
+    }
+    for (folder, count) in project.manifest.iis.data_folders.iter().zip(left_out) {
+        if count > 0 {
+            warnings.push(format!(
+                "{count} file(s) under data folder `{folder}` left out of the package: the server's copy is kept on redeploy (exclude them in [files] to silence this)"
+            ));
+        }
     }
     if let Some(entry) = gateway_entry(project, &folder)? {
         entries.push(entry);
@@ -179,7 +205,30 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
         });
     }
 
-    let folders = check_entries(&entries)?;
+    warnings.extend(unpackaged_acl_paths(project, &folder, &entries));
+    let mut folders = check_entries(&entries)?;
+    // Data folders are packaged empty: Web Deploy makes them before its
+    // setAcl entries and the install step run (which makes them too, for
+    // packages copied some other way).
+    for data in &project.manifest.iis.data_folders {
+        let mut path = folder.clone();
+        for part in data.trim_matches('/').split('/') {
+            path = format!("{path}/{part}");
+            let name = format!("{path}/");
+            if entries.iter().any(|e| e.name.eq_ignore_ascii_case(&path)) {
+                return Err(project
+                    .error_at(
+                        &KeyPath::root().key("iis").key("data-folders"),
+                        format!("data folder `{data}`: the package has a file `{path}`"),
+                    )
+                    .with_help("a data folder cannot be a file; rename one of them")
+                    .into());
+            }
+            if !folders.iter().any(|f| f.eq_ignore_ascii_case(&name)) {
+                folders.push(name);
+            }
+        }
+    }
     add_directories(&mut entries, folders, &folder);
     // Stable: the walk's order is nearly this one, and a merge sort finds
     // its runs (a quicksort does not).
@@ -192,9 +241,51 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
     Ok(BuildPlan {
         package_file,
         entries,
-        warnings: selection.warnings,
+        warnings,
         listed: selection.listed,
     })
+}
+
+/// `[[set-acl]]` paths the package does not contain and no data folder
+/// declares: Web Deploy's setAcl fails on a path that is not there, and a
+/// redeploy deletes what the app made there.
+fn unpackaged_acl_paths(project: &Project, folder: &str, entries: &[PlanEntry]) -> Vec<String> {
+    let fold = |p: &str| p.trim_matches('/').to_ascii_lowercase();
+    let data: Vec<String> = project
+        .manifest
+        .iis
+        .data_folders
+        .iter()
+        .map(|d| fold(d))
+        .collect();
+    let mut warnings = Vec::new();
+    for (i, acl) in project.manifest.set_acl.iter().enumerate() {
+        let path = fold(&acl.path);
+        if path.is_empty() {
+            continue;
+        }
+        let in_package = format!("{}/{path}", folder.to_ascii_lowercase());
+        let packaged = entries.iter().any(|e| {
+            let name = e.name.trim_end_matches('/').to_ascii_lowercase();
+            name == in_package || name.starts_with(&format!("{in_package}/"))
+        });
+        let declared = data
+            .iter()
+            .any(|d| path == *d || path.starts_with(&format!("{d}/")));
+        if !packaged && !declared {
+            let at = KeyPath::root().key("set-acl").index(i).key("path");
+            let place = project
+                .error_at(&at, "")
+                .line_column()
+                .map(|(l, c)| format!("{}:{l}:{c}: ", project.manifest_path.display()))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "{place}[[set-acl]] path `{}` is not in the package: Web Deploy's setAcl fails on a path that is not there, and a redeploy deletes what the app writes there; declare it in [iis] data-folders (made at install, given Modify, kept on redeploy)",
+                acl.path
+            ));
+        }
+    }
+    warnings
 }
 
 /// (file name, at package root, bytes) of every generated document.
@@ -233,6 +324,15 @@ fn render_documents(
             provider_options,
         });
     }
+    let mut setup_commands = Vec::new();
+    for (i, run) in project.manifest.install.run.iter().enumerate() {
+        let at = KeyPath::root()
+            .key("install")
+            .key("run")
+            .index(i)
+            .key("command");
+        setup_commands.push(renderer.render_inline(project, &at, &run.command, &base_value)?);
+    }
     let ctx = context::full(base, &run_commands);
     let mut out = Vec::new();
     for doc in Document::ALL {
@@ -252,6 +352,13 @@ fn render_documents(
             project.app().name
         );
         out.push((name, false, text.into_bytes()));
+    }
+    if let Some(text) = install_file::render(&project.manifest, &setup_commands) {
+        out.push((
+            install_file::path_in_app(&project.manifest),
+            false,
+            text.into_bytes(),
+        ));
     }
     let parameters = parameters_xml::render(&parameters_xml::effective_parameters(project));
     out.push(("Parameters.xml".to_string(), true, parameters.into_bytes()));

@@ -723,3 +723,87 @@ fn the_self_test_settings_reach_web_config() {
         }
     }
 }
+
+#[test]
+fn set_up_commands_and_data_folders_are_checked_with_their_place() {
+    let p = Project::new(&format!(
+        "{GOOD}\n[iis]\nstatic-folders = [\"static\"]\ndata-folders = [\"static/uploads\", \"../outside\"]\n\n[[install.run]]\ncommand = \"python manage.py migrate\"\ntimeout = \"10\"\nsuccess-codes = []\n\n[[install.run]]\ncommand = \"  \"\nwhen = \"sometimes\"\n"
+    ));
+    let err = p.build_fails(78);
+    assert_contains(
+        &err,
+        &[
+            "unknown value `sometimes`",
+            "expected one of `always`, `first-install`",
+            "iiswsgi.toml:20:8",
+        ],
+    );
+    let p = Project::new(&format!(
+        "{GOOD}\n[iis]\nstatic-folders = [\"static\"]\ndata-folders = [\"static/uploads\", \"../outside\"]\n\n[[install.run]]\ncommand = \"python manage.py migrate\"\ntimeout = \"10\"\nsuccess-codes = []\n\n[[install.run]]\ncommand = \"  \"\n"
+    ));
+    let err = p.build_fails(78);
+    assert_contains(
+        &err,
+        &[
+            "`static/uploads` overlaps static folder `static`: IIS would serve what the app writes there",
+            &p.loc("\"static/uploads\""),
+            "not a folder of the app: it has a `..` path component",
+            &p.loc("\"../outside\""),
+            "timeout \"10\": `10` has no unit (s, m or h)",
+            "write a number and a unit: \"90s\", \"10m\", \"1h\"",
+            &p.loc("\"10\""),
+            "no exit code would mean success",
+            &p.loc("[]"),
+            "the set-up command is empty",
+            &p.loc("\"  \""),
+        ],
+    );
+}
+
+#[test]
+fn a_set_acl_on_a_folder_the_package_lacks_is_a_warning_naming_data_folders() {
+    let p = Project::new(&format!(
+        "{GOOD}\n[[set-acl]]\npath = \"instance\"\naccess = \"Modify\"\n"
+    ));
+    let out = p.cmd(&["check"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_contains(
+        &stderr,
+        &[
+            &format!(
+                "warning: {}: [[set-acl]] path `instance` is not in the package",
+                p.loc("\"instance\"")
+            ),
+            "declare it in [iis] data-folders",
+        ],
+    );
+    // Declared as a data folder, it is packaged (empty) and the warning goes.
+    let p = Project::new(&format!(
+        "{GOOD}\n[iis]\ndata-folders = [\"instance\"]\n\n[[set-acl]]\npath = \"instance\"\naccess = \"Modify\"\n"
+    ));
+    p.file("instance/config.py", b"SECRET_KEY = \"dev\"\n");
+    let out = p.cmd(&["build"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("[[set-acl]]"), "{stderr}");
+    assert_contains(
+        &stderr,
+        &[
+            "1 file(s) under data folder `instance` left out of the package",
+            r"Redeploy keep the data folders: msdeploy -verb:sync ... -skip:objectName=dirPath,absolutePath=\\instance$",
+        ],
+    );
+    let zip = p.path("dist/App-1.0.msdeploy.zip");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    assert!(names.contains(&"App/instance/".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with("config.py")), "{names:?}");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("App/bin/iiswsgi-install.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(xml.contains("<dataFolder path=\"instance\" />"), "{xml}");
+}

@@ -117,7 +117,8 @@ fn the_flask_example_bundles_windows_wheels_twice_the_same_bytes() {
     );
     let report = String::from_utf8_lossy(&inspect.stdout);
     assert!(
-        report.contains("waitAttempts") && report.contains("120") && report.contains("0x0"),
+        // Ten minutes, plus the default ten of the example's set-up command.
+        report.contains("waitAttempts") && report.contains("240") && report.contains("0x0"),
         "{report}"
     );
     let parameters = zip_text(&zip, "Parameters.xml");

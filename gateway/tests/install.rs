@@ -239,7 +239,7 @@ fn install_makes_the_venv_offline_idempotently_and_keeps_it_when_a_wheel_is_brok
         "{stamp}"
     );
     let log = std::fs::read_to_string(state.join("install.log")).unwrap();
-    assert!(log.contains("step 2/6: Python environment"), "{log}");
+    assert!(log.contains("step 2/8: Python environment"), "{log}");
 
     // Again: nothing to do.
     let before = std::fs::metadata(made[0].join("pyvenv.cfg"))
@@ -414,7 +414,7 @@ fn a_failing_self_test_fails_the_install_and_switches_nothing() {
     let app = &pkg.path().join("App");
     let (code, out) = install(app, &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("step 4/6: self-test\n  GET / -> 200"), "{out}");
+    assert!(out.contains("step 6/8: self-test\n  GET / -> 200"), "{out}");
     let serving = pointed_venv(app);
     let current = std::fs::read_to_string(state_of(app).join("current")).unwrap();
 
@@ -494,7 +494,171 @@ fn a_failing_self_test_fails_the_install_and_switches_nothing() {
     let (code, out) = install(app, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("step 4/6: self-test\n  off (IISWSGI_SELF_TEST)"),
+        out.contains("step 6/8: self-test\n  off (IISWSGI_SELF_TEST)"),
         "{out}"
+    );
+}
+
+/// Writes the app's iiswsgi-install.xml (what `iiswsgi build` writes for
+/// `[iis] data-folders` and `[[install.run]]`).
+fn write_install_file(app: &Path, runs: &[(&str, u64, &str)]) {
+    let mut text = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<iiswsgiInstall version=\"1\">\n  <dataFolder path=\"instance\" />\n",
+    );
+    for (command, timeout, when) in runs {
+        let command = command
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;");
+        text.push_str(&format!(
+            "  <run command=\"{command}\" timeoutSeconds=\"{timeout}\" successCodes=\"0\" when=\"{when}\" />\n"
+        ));
+    }
+    text.push_str("</iiswsgiInstall>\n");
+    std::fs::write(app.join("bin/iiswsgi-install.xml"), text).unwrap();
+}
+
+#[test]
+fn set_up_commands_run_in_the_new_venv_before_the_self_test_and_a_failure_switches_nothing() {
+    let Some(venv) = test_venv() else { return };
+    let pkg = unpacked_app(&venv);
+    let app = &pkg.path().join("App");
+    let state = state_of(app);
+    // The app serves what the set-up wrote: the self-test passes only if
+    // the set-up ran first, in the data folder it made.
+    std::fs::write(
+        app.join("app.py"),
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return open('instance/setup.txt').read()\n",
+    )
+    .unwrap();
+    let web_config = packaged_web_config().replace(
+        "<add key=\"WSGI_HANDLER\"",
+        "<add key=\"SETUP_SETTING\" value=\"from web.config\" />\n    <add key=\"PYTHONPATH\" value=\"lib\" />\n    <add key=\"WSGI_HANDLER\"",
+    );
+    std::fs::write(app.join("web.config"), &web_config).unwrap();
+    let record = "python -c \"import os, sys, flask; open('instance/setup.txt', 'w').write('|'.join([os.environ['SETUP_SETTING'], sys.prefix, os.getcwd(), os.environ['PYTHONPATH']]))\"";
+    let once = "python -c \"open('instance/first.txt', 'a').write('ran ')\"";
+    write_install_file(
+        app,
+        &[
+            (record, 60, "always"),
+            (once, 60, "first-install"),
+            ("migrate.cmd --noinput", 60, "always"),
+        ],
+    );
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    let live = pointed_venv(app);
+    assert_eq!(
+        std::fs::read_to_string(app.join("instance/setup.txt")).unwrap(),
+        format!(
+            "from web.config|{}|{}|{}:{}",
+            live.display(),
+            app.display(),
+            app.display(),
+            app.join("lib").display()
+        ),
+        "the settings, the new venv's python, the app folder, the gateway's PYTHONPATH"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("instance/first.txt")).unwrap(),
+        "ran "
+    );
+    assert!(out.contains("step 4/8: data folders\n"), "{out}");
+    assert!(out.contains("  instance: made "), "{out}");
+    assert!(
+        out.contains("(3/3) migrate.cmd --noinput\n")
+            && out.contains("not run: the shell found no such command here (exit 127)"),
+        "a Windows-only command is reported, not failed, on Linux: {out}"
+    );
+    assert!(out.contains("GET / -> 200"), "{out}");
+    let log = std::fs::read_to_string(state.join("install.log")).unwrap();
+    assert!(
+        log.contains("(1/3) python -c"),
+        "the install log has it: {log}"
+    );
+
+    // A redeploy: the data folder is kept, first-install commands do not
+    // run again, the others do.
+    std::fs::write(app.join("instance/kept.txt"), "written by v1").unwrap();
+    std::fs::write(app.join("web.config"), &web_config).unwrap();
+    let (code, out) = install(app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("  instance: there (3 entries), left as it is"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ran on the first install (recorded in"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("instance/first.txt")).unwrap(),
+        "ran ",
+        "first-install commands run once across two installs"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("instance/kept.txt")).unwrap(),
+        "written by v1"
+    );
+
+    // Failing set-up commands, each with a new wheelhouse (a new venv):
+    // the install fails with the command, its code and the end of what it
+    // said, and the live venv and web.config's switch are unchanged.
+    let current = std::fs::read_to_string(state.join("current")).unwrap();
+    let failing = [
+        (
+            "echo applying 0002_notes; echo 'no such table: notes' >&2; exit 1",
+            60,
+            vec![
+                "`echo applying 0002_notes; echo 'no such table: notes' >&2; exit 1` exited with 1, not 0",
+                "    | applying 0002_notes",
+                "    | no such table: notes",
+            ],
+        ),
+        (
+            "sleep 300 & echo $! > instance/sleeper.pid; echo waiting; wait",
+            1,
+            vec![
+                "was still running after its timeout of 1s and was ended",
+                "    | waiting",
+            ],
+        ),
+    ];
+    for (i, (command, timeout, said)) in failing.into_iter().enumerate() {
+        std::fs::write(app.join("web.config"), &web_config).unwrap();
+        std::fs::write(
+            app.join("wheelhouse/requirements.txt"),
+            format!("flask==3.1.3\n# set-up try {i}\n"),
+        )
+        .unwrap();
+        write_install_file(app, &[(record, 60, "always"), (command, timeout, "always")]);
+        let (code, out) = install(app, &[]);
+        assert_eq!(code, 1, "{command}: {out}");
+        assert!(
+            out.contains("install step \"set-up commands\" failed"),
+            "{out}"
+        );
+        for s in said {
+            assert!(out.contains(s), "{s:?} in {out}");
+        }
+        assert!(!out.contains("step 6/8"), "no self-test, no switch: {out}");
+        assert_eq!(
+            std::fs::read_to_string(state.join("current")).unwrap(),
+            current
+        );
+        assert!(
+            !std::fs::read_to_string(app.join("web.config"))
+                .unwrap()
+                .contains("IISWSGI_VENV")
+        );
+        assert!(venv_imports_flask(&live), "the live venv is untouched");
+    }
+    // The timeout ended what the command started, not just the shell.
+    let pid = std::fs::read_to_string(app.join("instance/sleeper.pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z "),
+        "sleep {pid} still runs: {stat}"
     );
 }

@@ -54,6 +54,16 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
         }
         Outcome::Fresh(report) => reporter.package(&report, true),
     }
+    let skips = crate::msdeploy::skip_rules::skip_rules(&project.manifest);
+    if !skips.is_empty() {
+        reporter.status(
+            "Redeploy",
+            &format!(
+                "keep the data folders: msdeploy -verb:sync ... {}",
+                skips.join(" ")
+            ),
+        );
+    }
     save_listing(&plan, &out, reporter)?;
     // Freeing a plan entry by entry takes a few milliseconds per 10,000
     // files, a good part of a no-op build: let another thread do it (the

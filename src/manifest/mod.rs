@@ -3,6 +3,7 @@
 
 pub mod dependency_rules;
 pub mod diagnostic;
+pub mod duration;
 pub mod key_path;
 pub mod load;
 pub mod model;

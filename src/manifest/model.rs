@@ -201,6 +201,13 @@ pub struct Iis {
     /// that removes the Python handler.
     #[serde(default)]
     pub static_folders: Vec<String>,
+    /// Folders the app writes at run time (Flask's `instance`, Django's
+    /// `media`, a SQLite database's folder): made on first install if
+    /// missing, given Modify access for the app pool's identity, never
+    /// packaged, and kept by redeploys that carry the `-skip` rules
+    /// `iiswsgi build` prints.
+    #[serde(default)]
+    pub data_folders: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -217,6 +224,55 @@ pub struct Install {
     /// `PATH=STATUS`, such as `"/health=200"` (default `["/"]`).
     #[serde(default)]
     pub test_requests: Vec<String>,
+    /// The app's set-up commands (`manage.py migrate`, `flask init-db`),
+    /// run by the install step in the new venv before the self-test and
+    /// the switch, in order, from the app folder, with the venv's
+    /// `python` first on PATH and web.config's app settings in the
+    /// environment. A failure fails the installation and nothing is
+    /// switched.
+    #[serde(default)]
+    pub run: Vec<SetupCommand>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct SetupCommand {
+    /// The command line, run by `cmd /c` on Windows (`sh -c` where verify
+    /// runs it). A template: `{{ app.name }}` and the rest of the project
+    /// are available.
+    pub command: String,
+    /// How long it may run: `90s`, `10m`, `1h` (default `10m`); past it,
+    /// it is ended and the installation fails.
+    pub timeout: Option<String>,
+    /// Exit codes that mean success (default `[0]`).
+    #[serde(default = "zero")]
+    pub success_codes: Vec<i64>,
+    /// `always` (default), or `first-install`: once per server and IIS
+    /// application (recorded in the state folder), for steps that must not
+    /// run twice (`flask init-db` drops every table).
+    #[serde(default)]
+    pub when: When,
+}
+
+fn zero() -> Vec<i64> {
+    vec![0]
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum When {
+    #[default]
+    Always,
+    FirstInstall,
+}
+
+impl When {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            When::Always => "always",
+            When::FirstInstall => "first-install",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -228,6 +284,7 @@ impl Default for Install {
         Install {
             test: true,
             test_requests: Vec::new(),
+            run: Vec::new(),
         }
     }
 }

@@ -224,6 +224,57 @@ fn check_hosting(m: &Manifest, problems: &mut Problems) {
             );
         }
     }
+    check_data_folders(m, problems);
+}
+
+fn check_data_folders(m: &Manifest, problems: &mut Problems) {
+    let at = KeyPath::root().key("iis").key("data-folders");
+    let fold = |f: &str| f.trim_matches('/').to_ascii_lowercase();
+    let under =
+        |inner: &str, outer: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
+    let gateway_folder = m
+        .gateway
+        .as_ref()
+        .and_then(|g| g.dest.rsplit_once('/').map(|(dir, _)| fold(dir)));
+    for (i, folder) in m.iis.data_folders.iter().enumerate() {
+        let here = fold(folder);
+        if let Err(p) = crate::files::windows_path::check_relative(folder.trim_matches('/')) {
+            problems.add(
+                at.index(i),
+                format!("not a folder of the app: {p}"),
+                "give it relative to the app folder, with `/`, as \"instance\" or \"media/uploads\"",
+            );
+        } else if let Some(other) = m.iis.data_folders[..i]
+            .iter()
+            .find(|o| under(&here, &fold(o)) || under(&fold(o), &here))
+        {
+            problems.add(
+                at.index(i),
+                format!("`{folder}` overlaps data folder `{other}`"),
+                "name each data folder once",
+            );
+        } else if let Some(s) = m.iis.static_folders.iter().find(|s| {
+            let s = fold(s);
+            under(&here, &s) || under(&s, &here)
+        }) {
+            problems.add(
+                at.index(i),
+                format!("`{folder}` overlaps static folder `{s}`: IIS would serve what the app writes there"),
+                "keep what the app writes apart from what IIS serves",
+            );
+        } else if gateway_folder
+            .as_deref()
+            .is_some_and(|g| under(g, &here) || under(&here, g))
+        {
+            problems.add(
+                at.index(i),
+                format!(
+                    "`{folder}` holds the gateway (`[gateway] dest`), which every deploy replaces"
+                ),
+                "choose another folder for the app's data",
+            );
+        }
+    }
 }
 
 fn check_install(m: &Manifest, problems: &mut Problems) {
@@ -242,6 +293,41 @@ fn check_install(m: &Manifest, problems: &mut Problems) {
                 format!("{request:?} is not a self-test request"),
                 "write a path, or a path and the status it must answer: \"/\", \"/health=200\"",
             );
+        }
+    }
+    for (i, run) in m.install.run.iter().enumerate() {
+        let at = at.key("run").index(i);
+        if run.command.trim().is_empty() {
+            problems.add(
+                at.key("command"),
+                "the set-up command is empty",
+                "write the command line, as command = \"python manage.py migrate --noinput\"",
+            );
+        }
+        if let Some(text) = &run.timeout {
+            if let Err(e) = super::duration::seconds(text) {
+                problems.add(
+                    at.key("timeout"),
+                    format!("timeout {text:?}: {e}"),
+                    "write a number and a unit: \"90s\", \"10m\", \"1h\"",
+                );
+            }
+        }
+        if run.success_codes.is_empty() {
+            problems.add(
+                at.key("success-codes"),
+                "no exit code would mean success",
+                "list at least one, as success-codes = [0]",
+            );
+        }
+        for (j, code) in run.success_codes.iter().enumerate() {
+            if !(i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(code) {
+                problems.add(
+                    at.key("success-codes").index(j),
+                    format!("{code} is not an exit code"),
+                    "exit codes fit in 32 bits",
+                );
+            }
         }
     }
     if !m.install.test && !m.install.test_requests.is_empty() {

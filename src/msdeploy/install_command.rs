@@ -39,7 +39,8 @@ pub fn command(project: &Project, iis_app: &str) -> String {
 }
 
 /// The runCommand's settings: wait up to ten minutes (a first venv with
-/// many wheels takes a while), and fail the deployment unless it exits 0.
+/// many wheels takes a while) plus the set-up commands' timeouts, and fail
+/// the deployment unless it exits 0.
 pub fn run_command(project: &Project) -> Option<RunCommand> {
     project.manifest.python.as_ref()?;
     project.manifest.gateway.as_ref()?;
@@ -53,7 +54,13 @@ pub fn run_command(project: &Project) -> Option<RunCommand> {
                 .as_deref()
                 .unwrap_or_default(),
         ),
-        wait_attempts: Some(120),
+        // Set-up commands may take their timeouts on top of the rest.
+        wait_attempts: Some(
+            120 + u32::try_from(
+                crate::render::install_file::total_timeout(&project.manifest).div_ceil(5),
+            )
+            .unwrap_or(u32::MAX - 120),
+        ),
         wait_interval: Some(5000),
         success_return_codes: Some(vec!["0x0".to_string()]),
         dont_use_command_exe: None,

@@ -6,6 +6,7 @@ pub mod nrbf;
 pub mod parameters_xml;
 pub mod provider_options;
 pub mod run_command;
+pub mod skip_rules;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,7 @@
 //! document is XML-escaped.
 
 pub mod context;
+pub mod install_file;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -355,12 +355,29 @@ pub(super) fn report_install(report: &mut VerifyReport, install_log: &str, host:
     report.steps.push(format!(
         "install step: done {host} (IIS registration printed, not run)"
     ));
-    report.steps.extend(
-        install_log
-            .lines()
-            .filter(|l| l.trim_start().starts_with('$'))
-            .map(|l| format!("  {}", l.trim())),
-    );
+    // The commands it would run on IIS, and what it did about data
+    // folders, set-up commands and the self-test (not the commands' own
+    // output, which the failure message quotes when it matters).
+    let mut section = "";
+    for line in install_log.lines() {
+        if let Some((_, name)) = line.strip_prefix("step ").and_then(|l| l.split_once(": ")) {
+            section = name;
+            continue;
+        }
+        let text = line.trim();
+        let shown = text.starts_with('$')
+            || (matches!(section, "data folders" | "set-up commands" | "self-test")
+                && !text.starts_with('|'));
+        if shown {
+            let label = match section {
+                "data folders" => "data folder: ",
+                "set-up commands" => "set-up: ",
+                "self-test" => "self-test: ",
+                _ => "",
+            };
+            report.steps.push(format!("  {label}{text}"));
+        }
+    }
 }
 
 /// Waits until the gateway accepts connections; fails if it exits first.

@@ -308,6 +308,22 @@ pub fn grant_read(folder: &Path, pool: &str) -> Cmd {
     )
 }
 
+/// Modify for the pool's identity on a data folder, inherited by what the
+/// app makes there and given to what is there already (`/T`: a set-up
+/// command run as the installer may have made a database file).
+pub fn grant_modify(folder: &Path, pool: &str) -> Cmd {
+    Cmd::new(
+        "icacls",
+        [
+            folder.to_string_lossy().into_owned(),
+            "/grant".to_owned(),
+            format!("IIS AppPool\\{pool}:(OI)(CI)M"),
+            "/T".to_owned(),
+            "/Q".to_owned(),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,21 +15,28 @@
 //!    before from the same wheelhouse).
 //! 3. The gateway: the package's exe copied into the state folder, so the
 //!    running one is never the file the next sync replaces.
-//! 4. The self-test (self_test.rs): the new gateway serves the installed
+//! 4. Data folders (iiswsgi-install.xml, install_file.rs): each folder the
+//!    app writes is made if missing; one a redeploy kept is left as it is.
+//! 5. Set-up commands (setup_commands.rs): the app's own (`manage.py
+//!    migrate`), in the new venv with the app settings; a failure stops
+//!    here, with nothing switched.
+//! 6. The self-test (self_test.rs): the new gateway serves the installed
 //!    app from the new venv on loopback and is asked the test requests; a
 //!    failure stops here, with nothing switched.
-//! 5. IIS (Windows): the FastCGI application registered in
+//! 7. IIS (Windows): the FastCGI application registered in
 //!    applicationHost.config (web.config cannot), the handlers section
 //!    unlocked for the app, read access for the app pool's identity on the
-//!    app and the state folder.
-//! 6. The switch (web_config_switch.rs): web.config points at the new
+//!    app and the state folder, Modify on the data folders.
+//! 8. The switch (web_config_switch.rs): web.config points at the new
 //!    gateway and venv (one write; IIS starts new processes for it), the
 //!    previous gateway's registration is removed, versions no process uses
 //!    are removed, and iis_install.stamp says what was done.
 
 pub mod command;
+pub mod install_file;
 mod python_env;
 pub mod self_test;
+mod setup_commands;
 pub mod state;
 mod web_config_switch;
 
@@ -198,7 +205,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         state.root.display()
     ));
 
-    journal.say("step 1/6: web.config paths");
+    journal.say("step 1/8: web.config paths");
     let web_config = crate::web_config::find(&app).ok_or_else(|| {
         fail(
             "web.config paths",
@@ -226,7 +233,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
             .map(|(_, v)| v.clone())
     };
 
-    journal.say("step 2/6: Python environment");
+    journal.say("step 2/8: Python environment");
     let python_text = options
         .python
         .clone()
@@ -250,7 +257,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         journal.say(format!("  {}", env.report));
     }
 
-    journal.say("step 3/6: the gateway");
+    journal.say("step 3/8: the gateway");
     let http_platform = setting("IISWSGI_HOSTING").as_deref() == Some("http-platform");
     let web_config_text = std::fs::read_to_string(&web_config)
         .map_err(|e| fail("the gateway", e.to_string(), "install the whole package"))?;
@@ -273,7 +280,41 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         }
     };
 
-    journal.say("step 4/6: self-test");
+    journal.say("step 4/8: data folders");
+    let install_file = install_file::find(&app, packaged.as_deref()).map_err(|e| {
+        fail(
+            "data folders",
+            e,
+            "install the whole package, built by the iiswsgi that bundled this gateway",
+        )
+    })?;
+    if let Some(path) = &install_file.path {
+        journal.say(format!("  read {}", path.display()));
+    }
+    let data_folders = make_data_folders(
+        &app,
+        &install_file.data_folders,
+        &mut journal,
+        options.dry_run,
+    )?;
+
+    journal.say("step 5/8: set-up commands");
+    if install_file.run.is_empty() {
+        journal.say("  none ([[install.run]] in iiswsgi.toml)");
+    }
+    setup_commands::run_all(
+        &install_file.run,
+        &setup_commands::Context {
+            app: &app,
+            venv: environment.as_ref().map(|e| e.venv.as_path()),
+            app_settings: &settings,
+            state_root: &state.root,
+        },
+        &mut journal,
+        options.dry_run,
+    )?;
+
+    journal.say("step 6/8: self-test");
     let tests = self_test::requests(setting("IISWSGI_SELF_TEST").as_deref()).map_err(|e| {
         fail(
             "self-test",
@@ -328,7 +369,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         }
     }
 
-    journal.say("step 5/6: IIS registration");
+    journal.say("step 7/8: IIS registration");
     let live = options.iis && !options.dry_run;
     if !live {
         journal.say(format!(
@@ -395,8 +436,12 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         run(&command::grant_read(folder, &pool), &mut journal, !live)
             .map_err(|e| fail("IIS registration", e, admin))?;
     }
+    for folder in &data_folders {
+        run(&command::grant_modify(folder, &pool), &mut journal, !live)
+            .map_err(|e| fail("IIS registration", e, admin))?;
+    }
 
-    journal.say("step 6/6: switch to the new version");
+    journal.say("step 8/8: switch to the new version");
     let previous = state.current();
     let current = state::Current {
         gateway: gateway.clone(),
@@ -487,6 +532,43 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
     }
     journal.say("installed");
     Ok(journal)
+}
+
+/// Makes each data folder that is missing; one that is there (a redeploy
+/// kept it) is left as it is. Their full paths.
+fn make_data_folders(
+    app: &Path,
+    folders: &[String],
+    journal: &mut Journal,
+    dry_run: bool,
+) -> Result<Vec<PathBuf>, Failure> {
+    if folders.is_empty() {
+        journal.say("  none ([iis] data-folders in iiswsgi.toml)");
+    }
+    let mut made = Vec::new();
+    for folder in folders {
+        let path = folder.split('/').fold(app.to_owned(), |p, c| p.join(c));
+        if path.is_dir() {
+            let entries = std::fs::read_dir(&path).map_or(0, Iterator::count);
+            let noun = if entries == 1 { "entry" } else { "entries" };
+            journal.say(format!(
+                "  {folder}: there ({entries} {noun}), left as it is"
+            ));
+        } else if dry_run {
+            journal.say(format!("  {folder}: would make {}", path.display()));
+        } else {
+            std::fs::create_dir_all(&path).map_err(|e| {
+                fail(
+                    "data folders",
+                    format!("{}: {e}", path.display()),
+                    "check that the app folder is writable (a file of that name in the package?)",
+                )
+            })?;
+            journal.say(format!("  {folder}: made {}", path.display()));
+        }
+        made.push(path);
+    }
+    Ok(made)
 }
 
 fn describe(current: &state::Current) -> String {
