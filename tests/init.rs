@@ -86,7 +86,8 @@ fn assert_keys_documented(manifest: &Path) {
         assert!(
             readme.contains(&format!("{k} ="))
                 || readme.contains(&format!("[{k}]"))
-                || readme.contains(&format!("[[{k}]]")),
+                || readme.contains(&format!("[[{k}]]"))
+                || readme.contains(&format!(".{k}]]")),
             "`{k}` is not documented in README.md"
         );
     }
@@ -115,7 +116,7 @@ fn django_startproject_then_init_then_build() {
     std::fs::write(project.join("requirements.txt"), "django==5.2.19\n").unwrap();
     let settings = project.join("mysite/settings.py");
     let text = std::fs::read_to_string(&settings).unwrap()
-        + "\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\nDATABASE_PASSWORD = os.environ.get('DB_PASSWORD', '')\n";
+        + "\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\nMEDIA_ROOT = BASE_DIR / 'media'\nDATABASE_PASSWORD = os.environ.get('DB_PASSWORD', '')\n";
     std::fs::write(&settings, format!("import os\n{text}")).unwrap();
     let out = ok(iiswsgi(&project, &["init", "--yes"], &tools));
     assert!(
@@ -146,6 +147,21 @@ fn django_startproject_then_init_then_build() {
     assert!(
         toml.contains("name = \"DJANGO_ALLOWED_HOSTS\"")
             && toml.contains("TODO: ALLOWED_HOSTS is written in settings.py"),
+        "{toml}"
+    );
+    // startproject's SQLite database: migrate at install, and a TODO to
+    // move the file out of the folder redeploys replace; MEDIA_ROOT is a
+    // data folder.
+    assert!(
+        toml.contains("[[install.run]]             # settings.py names a database (django.db.backends.sqlite3); run by the install step in the new venv before its self-test\ncommand = \"python manage.py migrate --noinput\"\n"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("TODO: the SQLite database (db.sqlite3) is in the app folder"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("data-folders = [\"media\"]    # written by the app"),
         "{toml}"
     );
     assert_schema_valid(&manifest);
@@ -198,6 +214,11 @@ fn django_startproject_then_init_then_build() {
             &tools,
         ));
         assert!(out.contains("GET /admin/ -> 302"), "{out}");
+        assert!(
+            out.contains("set-up: (1/1) python manage.py migrate --noinput")
+                && out.contains("set-up: exited with 0"),
+            "{out}"
+        );
     }
     // Never overwritten; --print shows what it would write.
     let again = iiswsgi(&project, &["init", "--yes"], &tools);
@@ -301,6 +322,84 @@ fn pyramid_cookiecutter_layout_then_init_then_build() {
     );
     assert_schema_valid(&project.join("iiswsgi.toml"));
     ok(iiswsgi(&project, &["build"], &tools));
+}
+
+/// A real app (../shared/fixtures/real-apps), copied unmodified.
+fn real_app(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::repo("../shared/fixtures/real-apps").join(name),
+        dir.path(),
+    );
+    dir
+}
+
+#[test]
+fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifies_green() {
+    let Some(tools) = tools() else { return };
+    let dir = real_app("flaskr");
+    let project = dir.path();
+    ok(iiswsgi(project, &["init", "--yes"], &tools));
+    let manifest = project.join("iiswsgi.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        toml.contains("data-folders = [\"instance\"]    # written by the app"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("[[install.run]]             # flaskr/db.py registers `flask init-db`; run by the install step in the new venv before its self-test\ncommand = \"flask --app flaskr init-db\"\nwhen = \"first-install\""),
+        "{toml}"
+    );
+    assert_schema_valid(&manifest);
+    assert_keys_documented(&manifest);
+    let out = ok(iiswsgi(project, &["build"], &tools));
+    assert!(
+        out.contains(r"-skip:objectName=dirPath,absolutePath=\\instance$"),
+        "the redeploy rule is printed: {out}"
+    );
+    if gateway_present() {
+        // init-db made the SQLite database the blog's index reads.
+        let out = ok(iiswsgi(
+            project,
+            &[
+                "verify",
+                "--request",
+                "/",
+                "--request",
+                "/auth/register",
+                "--expect-text",
+                "Flaskr",
+            ],
+            &tools,
+        ));
+        assert!(
+            out.contains("set-up: (1/1) flask --app flaskr init-db")
+                && out.contains("set-up: exited with 0")
+                && out.contains("GET / -> 200")
+                && out.contains("GET /auth/register -> 200"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn pyramids_wiki_tutorial_as_published_gets_alembic_and_its_initialize_script() {
+    let Some(tools) = tools() else { return };
+    let dir = real_app("pyramid-wiki2");
+    let project = dir.path();
+    ok(iiswsgi(project, &["init", "--yes"], &tools));
+    let manifest = project.join("iiswsgi.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        toml.contains("[[install.run]]             # production.ini configures alembic; run by the install step in the new venv before its self-test\ncommand = \"python -m alembic -c production.ini upgrade head\"\n"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("command = 'python -c \"from tutorial.scripts.initialize_db import main; main()\" production.ini'\nwhen = \"first-install\""),
+        "{toml}"
+    );
+    assert_schema_valid(&manifest);
+    assert_keys_documented(&manifest);
 }
 
 #[test]

@@ -47,7 +47,25 @@ pub struct Detected {
     pub notes: Vec<String>,
     /// Files to write besides iiswsgi.toml (Pyramid's WSGI entry point).
     pub extra_files: Vec<(String, String)>,
+    /// Folders the app writes at run time (`[iis] data-folders`), each
+    /// with why it is thought to be one.
+    pub data_folders: Vec<(String, String)>,
+    /// The app's set-up commands (`[[install.run]]`).
+    pub setup: Vec<SetupGuess>,
     pub version: Option<String>,
+}
+
+/// A set-up command `init` proposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupGuess {
+    pub command: String,
+    /// Once, on the first install (`when = "first-install"`).
+    pub first_install: bool,
+    /// Where it was found, and what it guesses.
+    pub why: String,
+    /// Written commented out: a command the app registers whose purpose
+    /// `init` cannot tell.
+    pub commented: bool,
 }
 
 /// Nothing, or more than one candidate, was found.
@@ -247,6 +265,8 @@ fn django(dir: &Path) -> Option<Detected> {
         parameters: Vec::new(),
         notes: Vec::new(),
         extra_files: Vec::new(),
+        data_folders: Vec::new(),
+        setup: Vec::new(),
         version: None,
     };
     let mut seen = Vec::new();
@@ -288,6 +308,7 @@ fn django(dir: &Path) -> Option<Detected> {
             ));
         }
     }
+    django_database_and_media(&settings, &mut d);
     match STATIC_ROOT.captures(&settings).and_then(|c| c.get(1).or(c.get(2)).or(c.get(3))) {
         Some(m) => {
             d.static_folders.push(m.as_str().trim_matches('/').to_string());
@@ -327,10 +348,59 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             parameters: Vec::new(),
             notes: Vec::new(),
             extra_files: Vec::new(),
+            data_folders: flask_data_folders(&text),
+            setup: files
+                .iter()
+                .flat_map(|g| {
+                    let text = std::fs::read_to_string(g).unwrap_or_default();
+                    flask_commands(&module, &text, &rel(dir, g))
+                })
+                .collect(),
             version: None,
         });
     }
     out
+}
+
+/// Flask's instance folder, when the app keeps anything there.
+fn flask_data_folders(text: &str) -> Vec<(String, String)> {
+    if text.contains("instance_relative_config=True") || text.contains("instance_path") {
+        vec![(
+            "instance".into(),
+            "Flask's instance folder (the app uses instance_path)".into(),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+static CLI_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^@(?:\w+\.)?(?:cli\.command|click\.command|command)\(\s*(?:["']([\w:-]+)["'])?[^)]*\)\s*(?:\n@.*)*\ndef (\w+)"#)
+        .expect("regex")
+});
+
+/// The CLI commands the app registers (`@click.command("init-db")`,
+/// `@app.cli.command()`): an `init…` one runs on the first install (as
+/// flaskr's `init-db`, which drops every table); others are written
+/// commented out.
+fn flask_commands(module: &str, text: &str, file: &str) -> Vec<SetupGuess> {
+    let app = module.split('.').next().unwrap_or(module);
+    CLI_COMMAND
+        .captures_iter(text)
+        .map(|c| {
+            // Click names a command after its function, `_` as `-`.
+            let name = c
+                .get(1)
+                .map_or_else(|| c[2].replace('_', "-"), |m| m.as_str().to_owned());
+            let init = name.starts_with("init");
+            SetupGuess {
+                command: format!("flask --app {app} {name}"),
+                first_install: init,
+                why: format!("{file} registers `flask {name}`"),
+                commented: !init,
+            }
+        })
+        .collect()
 }
 
 fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
@@ -364,8 +434,111 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
                 "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
             )],
             extra_files: vec![("iiswsgi_wsgi.py".into(), entry)],
+            data_folders: Vec::new(),
+            setup: pyramid_setup(dir, ini),
             version: None,
         });
     }
     out
 }
+
+static DJANGO_ENGINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"['"]ENGINE['"]\s*:\s*['"]([\w.]+)['"]"#).expect("regex"));
+static SQLITE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"['"]NAME['"]\s*:\s*(?:BASE_DIR\s*/\s*((?:['"][\w.-]+['"]\s*/\s*)*)['"]([\w.-]+)['"]|os\.path\.join\(\s*BASE_DIR\s*,\s*['"]([\w./-]+)['"]\s*\))"#)
+        .expect("regex")
+});
+static MEDIA_ROOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^MEDIA_ROOT\s*=\s*(?:BASE_DIR\s*/\s*['"]([\w./-]+)['"]|os\.path\.join\(\s*BASE_DIR\s*,\s*['"]([\w./-]+)['"]\s*\)|['"]([\w./-]+)['"])"#)
+        .expect("regex")
+});
+
+/// Django: `migrate` when settings name a database; the SQLite file's
+/// folder and MEDIA_ROOT as data folders.
+fn django_database_and_media(settings: &str, d: &mut Detected) {
+    if let Some(engine) = DJANGO_ENGINE.captures(settings) {
+        d.setup.push(SetupGuess {
+            command: "python manage.py migrate --noinput".into(),
+            first_install: false,
+            why: format!("settings.py names a database ({})", &engine[1]),
+            commented: false,
+        });
+        if engine[1].ends_with("sqlite3") {
+            let file = SQLITE_NAME.captures(settings).map(|c| match c.get(3) {
+                Some(joined) => joined.as_str().to_owned(),
+                None => {
+                    let dirs: String = c
+                        .get(1)
+                        .map_or("", |m| m.as_str())
+                        .split('/')
+                        .map(|p| p.trim().trim_matches(['\'', '"']))
+                        .filter(|p| !p.is_empty())
+                        .map(|p| format!("{p}/"))
+                        .collect();
+                    format!("{dirs}{}", &c[2])
+                }
+            });
+            match file.as_deref().and_then(|f| f.rsplit_once('/')) {
+                Some((folder, _)) => d.data_folders.push((
+                    folder.to_owned(),
+                    "the SQLite database's folder (settings.py DATABASES)".into(),
+                )),
+                None => d.notes.push(format!(
+                    "the SQLite database ({}) is in the app folder, which every redeploy makes equal to the package: move it into a data folder, e.g. NAME = BASE_DIR / \"data\" / \"db.sqlite3\", and add [iis] data-folders = [\"data\"]",
+                    file.as_deref().unwrap_or("DATABASES NAME")
+                )),
+            }
+        }
+    }
+    if let Some(m) = MEDIA_ROOT
+        .captures(settings)
+        .and_then(|c| c.get(1).or(c.get(2)).or(c.get(3)))
+    {
+        d.data_folders.push((
+            m.as_str().trim_matches('/').to_owned(),
+            "MEDIA_ROOT: the files users upload".into(),
+        ));
+    }
+}
+
+/// Pyramid: alembic migrations (an `[alembic]` section in the .ini, or
+/// alembic.ini) on every install; the cookiecutter's initialize script,
+/// which adds sample data, on the first.
+fn pyramid_setup(dir: &Path, ini: &str) -> Vec<SetupGuess> {
+    let mut out = Vec::new();
+    let ini_text = std::fs::read_to_string(dir.join(ini)).unwrap_or_default();
+    if ini_text.contains("[alembic]") {
+        out.push(SetupGuess {
+            command: format!("python -m alembic -c {ini} upgrade head"),
+            first_install: false,
+            why: format!("{ini} configures alembic"),
+            commented: false,
+        });
+    } else if dir.join("alembic.ini").is_file() {
+        out.push(SetupGuess {
+            command: "python -m alembic upgrade head".into(),
+            first_install: false,
+            why: "alembic.ini configures the migrations".into(),
+            commented: false,
+        });
+    }
+    for file in ["setup.py", "pyproject.toml", "setup.cfg"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        if let Some(c) = PYRAMID_INIT_SCRIPT.captures(&text) {
+            out.push(SetupGuess {
+                // `main(argv=sys.argv)` reads `argv[1:]`, which `-c` makes
+                // the arguments after the code.
+                command: format!("python -c \"from {} import main; main()\" {ini}", &c[2]),
+                first_install: true,
+                why: format!("{file} declares the script {}", &c[1]),
+                commented: false,
+            });
+            break;
+        }
+    }
+    out
+}
+
+static PYRAMID_INIT_SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"['"]?(initiali[sz]e_\w+)['"]?\s*=\s*['"]?\s*([\w.]+):main"#).expect("regex")
+});

@@ -71,6 +71,15 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
             toml_list(&d.static_folders)
         ));
     }
+    if !d.data_folders.is_empty() {
+        let folders: Vec<String> = d.data_folders.iter().map(|(f, _)| f.clone()).collect();
+        let why: Vec<&str> = d.data_folders.iter().map(|(_, w)| w.as_str()).collect();
+        t.push_str(&format!(
+            "data-folders = {}    # written by the app: made at install, writable by the app pool, kept by redeploys; {}\n",
+            toml_list(&folders),
+            why.join("; ")
+        ));
+    }
     if !d.app_settings.is_empty() || !d.parameters.is_empty() {
         let mut pairs: Vec<String> = d
             .app_settings
@@ -88,6 +97,24 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
             "app-settings = {{ {} }}   # web.config appSettings, in os.environ\n",
             pairs.join(", ")
         ));
+    }
+    for guess in &d.setup {
+        let c = if guess.commented { "# " } else { "" };
+        t.push_str(&format!(
+            "\n{c}[[install.run]]             # {}{}\n{c}command = {}\n",
+            guess.why,
+            if guess.commented {
+                "; uncomment if the install should run it"
+            } else {
+                "; run by the install step in the new venv before its self-test"
+            },
+            toml_str(&guess.command)
+        ));
+        if guess.first_install {
+            t.push_str(&format!(
+                "{c}when = \"first-install\"     # once: a guess from its name (it may reset data); \"always\" runs it on every install\n"
+            ));
+        }
     }
     for p in &d.parameters {
         let (tags, validation) = if p.secret {
