@@ -77,6 +77,21 @@ fn the_flask_example_verifies_green() {
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("GET / -> 200"), "{out}");
+    // The data folder is made, the first-install set-up command runs in
+    // the new venv before the self-test, and the self-test passes.
+    assert!(
+        out.contains("data folder: instance: there (0 entries), left as it is"),
+        "{out}"
+    );
+    assert!(
+        out.contains("set-up: (1/1) flask --app app init-visits\n")
+            && out.contains("set-up: exited with 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("self-test: GET / -> 200") && out.contains("self-test: GET /health -> 200"),
+        "{out}"
+    );
     assert!(
         out.contains("FlaskIISApp/web.config: parameter 'SecretKey' set 1 place(s)"),
         "{out}"
@@ -239,12 +254,21 @@ fn the_django_example_verifies_green_with_a_set_parameters_file() {
             "--set-param-file",
             "SetParameters.xml",
             "--expect-text",
-            "Django on IIS",
+            "0 notes saved",
         ],
         &tools,
     );
     assert_eq!(code, 0, "{out}");
+    // The page reads the database the set-up command migrated, in the
+    // data folder, before the self-test asked for it.
     assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(
+        out.contains("data folder: data: there (0 entries), left as it is")
+            && out.contains("set-up: (1/1) python manage.py migrate --noinput\n")
+            && out.contains("set-up: exited with 0")
+            && out.contains("self-test: GET / -> 200"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -554,6 +554,10 @@ fn the_install_step_makes_the_venv_offline_registers_with_iis_and_upgrades_safel
             ),
             format!("icacls.exe|{folder} /grant \"IIS AppPool\\FlaskPool:(OI)(CI)RX\" /T /Q"),
             format!("icacls.exe|{state} /grant \"IIS AppPool\\FlaskPool:(OI)(CI)RX\" /T /Q"),
+            // The data folder: Modify, for what the app writes there.
+            format!(
+                "icacls.exe|{folder}\\instance /grant \"IIS AppPool\\FlaskPool:(OI)(CI)M\" /T /Q"
+            ),
             format!(
                 "appcmd.exe|set config -section:system.webServer/fastCgi /-[fullPath='{packaged}',arguments=''] /commit:apphost"
             ),
@@ -715,36 +719,54 @@ fn run_windows(tier: &Tier, program: &Path, args: &[String]) -> (i32, String) {
     )
 }
 
-/// msdeploy's sync of `source` over `dest`, under Wine (Windows' locks).
-fn sync(tier: &Tier, source: &Path, dest: &Path) -> (i32, String) {
-    run_windows(
-        tier,
-        &tier.python.join("python.exe"),
-        &[
-            windows_path(&common::repo("gateway/tests/wine/msdeploy_sync.py")),
-            windows_path(source),
-            windows_path(dest),
-        ],
-    )
+/// msdeploy's sync of `source` over `dest`, under Wine (Windows' locks),
+/// with `-skip:objectName=dirPath,absolutePath=...` rules.
+fn sync(tier: &Tier, source: &Path, dest: &Path, skip_rules: &[String]) -> (i32, String) {
+    let mut args = vec![windows_path(&common::repo(
+        "gateway/tests/wine/msdeploy_sync.py",
+    ))];
+    for rule in skip_rules {
+        let regex = rule
+            .strip_prefix("-skip:objectName=dirPath,absolutePath=")
+            .unwrap_or_else(|| panic!("not a dirPath skip rule: {rule}"));
+        args.extend(["--skip-dir".to_owned(), regex.to_owned()]);
+    }
+    args.extend([windows_path(source), windows_path(dest)]);
+    run_windows(tier, &tier.python.join("python.exe"), &args)
 }
 
 #[test]
 fn a_redeploy_over_the_running_site_meets_no_locked_file_and_switches_to_the_new_version() {
     let Some(tier) = tier() else { return };
-    let Some((_dir, zip)) = example_package("flask", |t| t) else {
+    let Some((dir, zip)) = example_package("flask", |t| t) else {
         return;
     };
+    // The rules `iiswsgi build` prints for the example's data folder.
+    let project = iiswsgi::manifest::load(&dir.path().join("iiswsgi.toml")).unwrap();
+    let skip_rules = iiswsgi::msdeploy::skip_rules::skip_rules(&project.manifest);
+    assert_eq!(skip_rules.len(), 1, "{skip_rules:?}");
     let secret = [("SecretKey", "0123456789abcdef-secret")];
     let sites = tempfile::tempdir().unwrap();
     let app = lay_out(&zip, sites.path(), &secret);
     let iis_app = "Default Web Site/FlaskIISApp";
     let v1 = install(&tier, &app, iis_app, "DefaultAppPool");
     assert_eq!(v1.code, 0, "{}", v1.output);
+    // The first-install set-up command ran through cmd.exe, with the new
+    // venv's flask.exe first on PATH.
+    assert!(
+        v1.output.contains("(1/1) flask --app app init-visits")
+            && v1.output.contains("visit counter started in"),
+        "{}",
+        v1.output
+    );
     let (v1_gateway, v1_venv) = (script_processor(&app), pointed_venv(&app));
     // Serving: the gateway process holds its exe and the venv's .pyd files.
     let mut running = Harness::start(&tier, &v1_gateway, &[]);
     let page = running.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());
+    // Version 1 writes to its data folder.
+    let visit = running.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/visits"));
+    assert_eq!(visit.text(), "{\"visits\":1}\n", "{}", visit.text());
 
     // Version 2 of the package: new code, another wheelhouse, another gateway.
     let next = tempfile::tempdir().unwrap();
@@ -764,14 +786,29 @@ fn a_redeploy_over_the_running_site_meets_no_locked_file_and_switches_to_the_new
 
     // The locks are real here: what the running process holds cannot be
     // replaced (the control), and the sync of the app folder meets none.
-    let (code, out) = sync(&tier, &v2.join("bin"), v1_gateway.parent().unwrap());
+    let (code, out) = sync(&tier, &v2.join("bin"), v1_gateway.parent().unwrap(), &[]);
     assert_eq!(code, 1, "the running gateway's own folder is locked: {out}");
     assert!(out.contains("iiswsgi-gateway.exe"), "{out}");
-    let (code, out) = sync(&tier, &v2, &app);
+    let (code, out) = sync(&tier, &v2, &app, &skip_rules);
     assert_eq!(code, 0, "no file of the app folder is in use: {out}");
+    assert_eq!(
+        std::fs::read_to_string(app.join("instance/visits.txt")).unwrap(),
+        "1",
+        "the skip rule kept the data folder through the sync"
+    );
 
     let second = install(&tier, &app, iis_app, "DefaultAppPool");
     assert_eq!(second.code, 0, "{}", second.output);
+    assert!(
+        second
+            .output
+            .contains("instance: there (1 entry), left as it is")
+            && second
+                .output
+                .contains("ran on the first install (recorded in"),
+        "the data folder and the count are kept: {}",
+        second.output
+    );
     let (v2_gateway, v2_venv) = (script_processor(&app), pointed_venv(&app));
     assert_ne!(v2_gateway, v1_gateway);
     assert_ne!(v2_venv, v1_venv);
@@ -791,6 +828,12 @@ fn a_redeploy_over_the_running_site_meets_no_locked_file_and_switches_to_the_new
     let page = serving.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/"));
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(page.text().contains("Flask on IIS, v2"), "{}", page.text());
+    let visit = serving.send(&get(&app, "FlaskIISApp", "/FlaskIISApp/visits"));
+    assert_eq!(
+        visit.text(),
+        "{\"visits\":2}\n",
+        "v2 counts on from v1's data"
+    );
     assert!(!v1_venv.exists(), "the old venv is removed once unused");
     assert!(!v1_gateway.parent().unwrap().exists());
     // The venv was made where it is: its launchers run.
@@ -950,6 +993,14 @@ fn the_django_example_answers_a_form_post_with_its_csrf_round_trip() {
         "{}",
         posted.text()
     );
+    // Saved in the SQLite database the install step's `manage.py migrate`
+    // made in the data folder, with the Windows CPython.
+    assert!(
+        posted.text().contains("1 note saved") && posted.text().contains("<li>from Wine</li>"),
+        "{}",
+        posted.text()
+    );
+    assert!(app.join("data/notes.sqlite3").is_file());
     // Without the token, Django refuses it.
     let refused = h.send(&iis_request(
         "POST",

@@ -6,11 +6,34 @@ from flask import Flask, Response, jsonify, render_template, request
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ.get("FLASK_SECRET_KEY", "change-me")
+# instance/ is a data folder ([iis] data-folders): made at install, writable
+# by the app pool, kept by redeploys.
+VISITS = os.path.join(app.instance_path, "visits.txt")
+
+
+@app.cli.command("init-visits")
+def init_visits():
+    """Starts the visit counter at 0: the install step runs it once, on the
+    first install (`when = "first-install"`), as flaskr runs `init-db`."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(VISITS, "w") as f:
+        f.write("0")
+    print("visit counter started in", VISITS)
 
 
 @app.route("/")
 def index():
     return render_template("index.html", title="Flask on IIS")
+
+
+@app.route("/visits")
+def visits():
+    """Counts visits in the data folder; the count survives redeploys."""
+    with open(VISITS) as f:
+        count = int(f.read() or 0) + 1
+    with open(VISITS, "w") as f:
+        f.write(str(count))
+    return jsonify(visits=count)
 
 
 @app.route("/health")

@@ -439,16 +439,24 @@ fn the_django_example_under_mod_fcgid_with_its_form_and_csrf() {
     let Some(venv) = prerequisites() else { return };
     let app = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples/django"), app.path());
-    let collect = Command::new(venv.join("bin/python"))
-        .args(["manage.py", "collectstatic", "--noinput", "-v0"])
-        .current_dir(app.path())
-        .output()
-        .unwrap();
-    assert!(
-        collect.status.success(),
-        "{}",
-        String::from_utf8_lossy(&collect.stderr)
-    );
+    let manage = |args: &[&str]| {
+        let out = Command::new(venv.join("bin/python"))
+            .arg("manage.py")
+            .args(args)
+            .current_dir(app.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "manage.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    manage(&["collectstatic", "--noinput", "-v0"]);
+    // The install step's set-up command (`[[install.run]]`) and data
+    // folder, which this test, serving the source folder, does itself.
+    std::fs::create_dir_all(app.path().join("data")).unwrap();
+    manage(&["migrate", "--noinput", "-v0"]);
     std::fs::write(app.path().join("validated.py"), "from wsgiref.validate import validator\nfrom notesite.wsgi import application as _app\napplication = validator(_app)\n").unwrap();
     let venv_s = venv.display().to_string();
     let apache = Apache::start(

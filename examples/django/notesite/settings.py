@@ -68,7 +68,15 @@ WSGI_APPLICATION = 'notesite.wsgi.application'
 # Database
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 
-DATABASES = {}
+# SQLite in the data folder (`[iis] data-folders = ["data"]`): made at
+# install, writable by the app pool, kept by redeploys. The DJANGO_DATABASE
+# parameter may move it (relative to the app folder, or absolute).
+DATABASES = {
+    'default': {
+        'ENGINE': 'django.db.backends.sqlite3',
+        'NAME': BASE_DIR / os.environ.get('DJANGO_DATABASE', 'data/notes.sqlite3'),
+    }
+}
 
 
 # Password validation
