@@ -73,6 +73,9 @@ pub struct BuildPlan {
     pub entries: Vec<PlanEntry>,
     /// Non-fatal findings (unmatched globs, skipped links).
     pub warnings: Vec<String>,
+    /// What the include globs matched and the build left out, and why (a
+    /// folder, ending with `/`, stands for all under it).
+    pub left_out: Vec<(String, String)>,
     /// Where the project's file names came from: the listing cache, or a
     /// walk whose listing the build saves for the next one.
     pub listed: files::Listed,
@@ -242,6 +245,7 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
         package_file,
         entries,
         warnings,
+        left_out: selection.left_out,
         listed: selection.listed,
     })
 }

@@ -80,6 +80,9 @@ impl Reporter {
                         "size": e.size,
                     }));
                 }
+                for (path, why) in &plan.left_out {
+                    self.json(json!({"reason": "left-out", "path": path, "why": why}));
+                }
                 self.json(json!({"reason": "plan", "package": plan.package_file, "entries": plan.entries.len()}));
             }
             MessageFormat::Human => {
@@ -105,7 +108,32 @@ impl Reporter {
                     plan.entries.len(),
                     plan.package_file
                 );
+                self.left_out_to(&mut out, plan);
             }
+        }
+    }
+
+    /// What the include globs matched and the build left out, and why
+    /// (`--plan`, and `build -v`).
+    pub fn left_out(&self, plan: &BuildPlan) {
+        if self.format == MessageFormat::Human && self.verbosity >= Verbosity::Verbose {
+            self.left_out_to(&mut std::io::stderr().lock(), plan);
+        }
+    }
+
+    fn left_out_to(&self, out: &mut dyn Write, plan: &BuildPlan) {
+        if plan.left_out.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "left out ({}):", plan.left_out.len());
+        let width = plan
+            .left_out
+            .iter()
+            .map(|(p, _)| p.len())
+            .max()
+            .unwrap_or(0);
+        for (path, why) in &plan.left_out {
+            let _ = writeln!(out, "  {path:<width$}  {why}");
         }
     }
 

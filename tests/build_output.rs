@@ -330,6 +330,9 @@ fn outputs_get_the_umask_permissions_not_private_ones() {
             seen.push(path.extension().unwrap().to_string_lossy().into_owned());
         }
         seen.sort();
+        // The listing cache is written only when no folder changed within
+        // a second of the build's start: there or not, by timing.
+        seen.retain(|e| e != "listing");
         assert_eq!(seen, ["inputs", "sha256", "xml", "zip"], "umask {umask}");
     }
 }

@@ -780,9 +780,12 @@ fn a_set_acl_on_a_folder_the_package_lacks_is_a_warning_naming_data_folders() {
     );
     // Declared as a data folder, it is packaged (empty) and the warning goes.
     let p = Project::new(&format!(
-        "{GOOD}\n[iis]\ndata-folders = [\"instance\"]\n\n[[set-acl]]\npath = \"instance\"\naccess = \"Modify\"\n"
+        "{GOOD}\n[iis]\ndata-folders = [\"uploads\"]\n\n[[set-acl]]\npath = \"uploads\"\naccess = \"Modify\"\n"
     ));
-    p.file("instance/config.py", b"SECRET_KEY = \"dev\"\n");
+    p.file(
+        "uploads/photo.py",
+        b"# a file the app wrote while run locally\n",
+    );
     let out = p.cmd(&["build"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -790,20 +793,20 @@ fn a_set_acl_on_a_folder_the_package_lacks_is_a_warning_naming_data_folders() {
     assert_contains(
         &stderr,
         &[
-            "1 file(s) under data folder `instance` left out of the package",
-            r"Redeploy keep the data folders: msdeploy -verb:sync ... -skip:objectName=dirPath,absolutePath=\\instance$",
+            "1 file(s) under data folder `uploads` left out of the package",
+            r"Redeploy keep the data folders: msdeploy -verb:sync ... -skip:objectName=dirPath,absolutePath=\\uploads$",
         ],
     );
     let zip = p.path("dist/App-1.0.msdeploy.zip");
     let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
     let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
-    assert!(names.contains(&"App/instance/".to_string()), "{names:?}");
-    assert!(!names.iter().any(|n| n.ends_with("config.py")), "{names:?}");
+    assert!(names.contains(&"App/uploads/".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with("photo.py")), "{names:?}");
     let mut xml = String::new();
     std::io::Read::read_to_string(
         &mut archive.by_name("App/bin/iiswsgi-install.xml").unwrap(),
         &mut xml,
     )
     .unwrap();
-    assert!(xml.contains("<dataFolder path=\"instance\" />"), "{xml}");
+    assert!(xml.contains("<dataFolder path=\"uploads\" />"), "{xml}");
 }

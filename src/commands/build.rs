@@ -36,6 +36,7 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
         reporter.plan(&plan);
         return Ok(());
     }
+    reporter.left_out(&plan);
     let epoch = crate::package::source_date_epoch()?;
     reporter.verbose(&format!("entry timestamps from Unix time {epoch}"));
     let progress = reporter.progress();

@@ -43,7 +43,13 @@ pub fn path(out_dir: &Path, package_file: &str) -> PathBuf {
 }
 
 /// What, besides the tree, decides which files are selected.
-pub fn key(root: &Path, out_dir: &Path, include: &[String], exclude: &[String]) -> u128 {
+pub fn key(
+    root: &Path,
+    out_dir: &Path,
+    include: &[String],
+    exclude: &[String],
+    shipping: &str,
+) -> u128 {
     let mut key = Xxh3::new();
     let mut field = |bytes: &[u8]| {
         key.update(&(bytes.len() as u64).to_le_bytes());
@@ -58,6 +64,7 @@ pub fn key(root: &Path, out_dir: &Path, include: &[String], exclude: &[String]) 
             field(glob.as_bytes());
         }
     }
+    field(shipping.as_bytes());
     key.digest128()
 }
 
@@ -72,6 +79,11 @@ pub struct Listing {
     files: Vec<(String, Option<Stamp>)>,
     /// The include globs (by index) that matched no file.
     pub unmatched: Vec<usize>,
+    /// What was left out, and why (files/mod.rs `Selection::left_out`).
+    pub left_out: Vec<(String, String)>,
+    /// Files outside the tree the selection depends on (git's ignore
+    /// files), with their stamps.
+    rule_files: Vec<(PathBuf, Stamp)>,
 }
 
 /// Why a walk's listing is not cached.
@@ -117,6 +129,25 @@ impl Recorder {
                 self.spoil("a linked file changed less than a second before the build")
             }
             Some(Some(stamp)) => self.line("link", Some(stamp), rel),
+        }
+    }
+
+    /// A file the walk matched and left out, and why.
+    pub fn left_out(&mut self, rel: &str, why: &str) {
+        let why = why.replace(['\t', '\n', '\r'], " ");
+        self.line("out", None, &format!("{why}\t{rel}"));
+    }
+
+    /// An ignore file (`.gitignore`, git's excludes) whose content decided
+    /// what was left out: a change to it changes the selection without any
+    /// folder changing.
+    pub fn rule_file(&mut self, path: &Path, stamp: Option<Stamp>) {
+        match stamp {
+            None => self.spoil("the platform has no ctime"),
+            Some(stamp) if stamp.is_racy(self.started_ns) => {
+                self.spoil("an ignore file changed less than a second before the build")
+            }
+            Some(stamp) => self.line("rule", Some(stamp), &path.to_string_lossy()),
         }
     }
 
@@ -189,6 +220,8 @@ impl Listing {
             folders: Vec::new(),
             files: Vec::new(),
             unmatched: Vec::new(),
+            left_out: Vec::new(),
+            rule_files: Vec::new(),
         };
         for line in lines {
             let (kind, rest) = line.split_once('\t')?;
@@ -203,6 +236,14 @@ impl Listing {
                     listing.files.push((rel.to_string(), Some(stamp)));
                 }
                 "unmatched" => listing.unmatched.push(rest.parse().ok()?),
+                "out" => {
+                    let (why, rel) = rest.split_once('\t')?;
+                    listing.left_out.push((rel.to_string(), why.to_string()));
+                }
+                "rule" => {
+                    let (stamp, path) = parse_stamp(rest)?;
+                    listing.rule_files.push((PathBuf::from(path), stamp));
+                }
                 _ => return None,
             }
         }
@@ -217,6 +258,12 @@ impl Listing {
             std::fs::metadata(root.join(rel))
                 .is_ok_and(|m| m.is_dir() && Stamp::of(&m).as_ref() == Some(was))
         };
+        let same_rule = |(path, was): &(PathBuf, Stamp)| {
+            std::fs::metadata(path).is_ok_and(|m| Stamp::of(&m).as_ref() == Some(was))
+        };
+        if !self.rule_files.iter().all(same_rule) {
+            return None;
+        }
         // The folders first: they are fewer, and one that changed means
         // the files need not be looked at.
         in_parallel(&self.folders, threads, |(rel, was)| {
@@ -325,6 +372,11 @@ mod tests {
                 ("link.txt".to_string(), Some(stamp(3, 9))),
             ],
             unmatched: vec![0, 2],
+            left_out: vec![(
+                ".env".to_string(),
+                "never packaged unless named: a secret (.env)".to_string(),
+            )],
+            rule_files: vec![(PathBuf::from("/repo/.gitignore"), stamp(4, 9))],
         };
         let mut r = Recorder::new(7);
         for (rel, s) in &expected.folders {
@@ -332,6 +384,12 @@ mod tests {
         }
         for (rel, link) in &expected.files {
             r.file(rel, link.map(Some));
+        }
+        for (rel, why) in &expected.left_out {
+            r.left_out(rel, why);
+        }
+        for (path, s) in &expected.rule_files {
+            r.rule_file(path, Some(*s));
         }
         (r.finish(&expected.unmatched).unwrap(), expected)
     }
@@ -343,6 +401,8 @@ mod tests {
         assert_eq!(back.folders, expected.folders);
         assert_eq!(back.files, expected.files);
         assert_eq!(back.unmatched, expected.unmatched);
+        assert_eq!(back.left_out, expected.left_out);
+        assert_eq!(back.rule_files, expected.rule_files);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! build, the names are taken from that build's listing
 //! (listing_cache.rs) and only the selected files are `stat`-ed again.
 
+pub mod git_ignore;
 pub mod listing_cache;
+pub mod never_ship;
 pub mod stamp;
 pub mod walk;
 pub mod windows_path;
@@ -52,6 +54,9 @@ pub struct SelectedFile {
 pub struct Selection {
     pub files: Vec<SelectedFile>,
     pub warnings: Vec<String>,
+    /// What the include globs matched but was left out, and why (a folder
+    /// ends with `/` and stands for all under it).
+    pub left_out: Vec<(String, String)>,
     /// The include globs (by index) that matched no file.
     pub unmatched: Vec<usize>,
     pub listed: Listed,
@@ -111,20 +116,37 @@ pub fn select(
         default_out: root.join(DEFAULT_OUT_DIR),
         root,
     };
-    let key = listing_cache::key(&rules.root, &rules.out_dir, &files.include, &files.exclude);
+    let shipping = Shipping::new(project, &rules.root);
+    let key = listing_cache::key(
+        &rules.root,
+        &rules.out_dir,
+        &files.include,
+        &files.exclude,
+        &shipping.key_text(),
+    );
     let threads = walk::listing_threads(threads);
     let cached = std::fs::read_to_string(cache)
         .ok()
         .and_then(|text| Listing::parse(&text, key))
-        .and_then(|listing| Some((listing.revalidate(&rules.root, threads)?, listing.unmatched)));
+        .and_then(|listing| {
+            Some((
+                listing.revalidate(&rules.root, threads)?,
+                listing.unmatched,
+                listing.left_out,
+            ))
+        });
     let mut selection = match cached {
-        Some((files, unmatched)) => Selection {
+        Some((files, unmatched, mut left_out)) => Selection {
             files,
             warnings: Vec::new(),
+            left_out: {
+                left_out.sort();
+                left_out
+            },
             unmatched,
             listed: Listed::FromCache,
         },
-        None => walk_and_match(&rules, threads, &include, &exclude, key)?,
+        None => walk_and_match(&rules, threads, &include, &exclude, shipping, key)?,
     };
     for pattern in selection
         .unmatched
@@ -219,13 +241,104 @@ fn lexically_normal(path: &Path) -> PathBuf {
     out
 }
 
-/// Lists the tree and matches every path against the globs, recording the
-/// listing for the cache as it goes.
+/// What decides, beyond the globs, whether a matched file is packaged:
+/// git's ignore rules and the built-in never-ship list (never_ship.rs),
+/// both set aside for what the project names.
+struct Shipping {
+    git: Option<git_ignore::GitIgnore>,
+    never: never_ship::NeverShip,
+    /// Per include glob: whether it names its files.
+    naming: Vec<bool>,
+    /// What is named: the named include globs' literal beginnings and the
+    /// static folders, `/`-separated, each ending with `/` unless a file.
+    named: Vec<String>,
+}
+
+impl Shipping {
+    fn new(project: &Project, root: &Path) -> Shipping {
+        let files = &project.manifest.files;
+        let naming: Vec<bool> = files
+            .include
+            .iter()
+            .map(|g| never_ship::names_its_files(g))
+            .collect();
+        let mut named: Vec<String> = files
+            .include
+            .iter()
+            .zip(&naming)
+            .filter(|(_, n)| **n)
+            .map(|(g, _)| {
+                let literal: Vec<&str> = g
+                    .split('/')
+                    .take_while(|c| !c.contains(['*', '?', '[', '{']))
+                    .collect();
+                let whole = literal.len() == g.split('/').count();
+                let mut text = literal.join("/");
+                if !whole {
+                    text.push('/');
+                }
+                text
+            })
+            .collect();
+        named.extend(
+            project
+                .manifest
+                .iis
+                .static_folders
+                .iter()
+                .map(|f| format!("{}/", f.trim_matches('/'))),
+        );
+        Shipping {
+            git: files.gitignore.then(|| git_ignore::GitIgnore::around(root)),
+            never: never_ship::NeverShip::new(),
+            naming,
+            named,
+        }
+    }
+
+    /// What, besides the tree, the selection depends on (for the cache key).
+    fn key_text(&self) -> String {
+        let mut text = format!("gitignore {}", self.git.is_some());
+        for f in self.git.iter().flat_map(|g| &g.files) {
+            text.push('\n');
+            text.push_str(&f.to_string_lossy());
+        }
+        text
+    }
+
+    /// Whether something the project names is `rel` or lies under it.
+    fn names_within(&self, rel: &str) -> bool {
+        self.named.iter().any(|n| {
+            n.trim_end_matches('/') == rel
+                || n.starts_with(&format!("{rel}/"))
+                || (n.ends_with('/') && rel.starts_with(n.as_str()))
+        })
+    }
+
+    /// Whether file `rel`, selected by the include globs `hits`, is named.
+    fn names(&self, rel: &str, hits: &[usize]) -> bool {
+        hits.iter().any(|&i| self.naming.get(i) == Some(&true))
+            || self
+                .named
+                .iter()
+                .any(|n| n.ends_with('/') && rel.starts_with(n.as_str()))
+    }
+}
+
+/// A folder the walk is in whose contents are left out unless named.
+struct Unshipped {
+    rel: String,
+    why: String,
+}
+
+/// Lists the tree and matches every path against the globs and the
+/// shipping rules, recording the listing for the cache as it goes.
 fn walk_and_match(
     rules: &ProjectRules,
     threads: usize,
     include: &GlobSet,
     exclude: &GlobSet,
+    mut shipping: Shipping,
     key: u128,
 ) -> Result<Selection, Error> {
     let mut recorder = Recorder::new(key);
@@ -235,15 +348,29 @@ fn walk_and_match(
         .and_then(|m| Stamp::of(&m));
     recorder.folder("", root_stamp);
     let mut files = Vec::new();
+    let mut left_out: Vec<(String, String)> = Vec::new();
     let mut glob_hits = vec![0usize; include.len()];
     // The folders above the entry at hand that an include glob matched, outermost
     // first, each with the globs that matched it or a folder above it (the
     // walk lists a folder right before what it holds, so this is a stack).
     let mut included_dirs: Vec<(String, Vec<usize>)> = Vec::new();
-    // The folder an exclude glob matched that the walk is in: nothing in it
-    // is packaged, whatever the include globs say.
+    // The folder an exclude glob, git or the never-ship list left out that
+    // the walk is in, when nothing under it is named: nothing in it is
+    // packaged, whatever the include globs say.
     let mut excluded_dir: Option<String> = None;
+    // Folders left out unless what is in them is named, outermost first.
+    let mut unshipped: Vec<Unshipped> = Vec::new();
+    // The `.gitignore` rules of the folders the walk is in, outermost first.
+    let mut folder_rules: Vec<git_ignore::FolderRules> = Vec::new();
+    if let Some(r) = shipping
+        .git
+        .as_mut()
+        .and_then(|g| g.folder(&rules.root, ""))
+    {
+        folder_rules.push(r);
+    }
     let mut skipped_links = Vec::new();
+    let mut secrets = Vec::new();
     // The include globs that select the entry at hand (reused: one per entry
     // would be an allocation per file).
     let mut hits = Vec::new();
@@ -277,11 +404,32 @@ fn walk_and_match(
         {
             included_dirs.pop();
         }
+        while unshipped.last().is_some_and(|u| !is_under(&rel, &u.rel)) {
+            unshipped.pop();
+        }
+        while folder_rules
+            .last()
+            .is_some_and(|f| !f.rel.is_empty() && !is_under(&rel, &f.rel))
+        {
+            folder_rules.pop();
+        }
         let candidate = Candidate::new(&rel);
         include.matches_candidate_into(&candidate, &mut hits);
         if let Some((_, above)) = included_dirs.last() {
             hits.extend(above);
         }
+        let is_dir = file.is_err();
+        // Why git or the built-in list would leave this entry out.
+        let why_not = shipping
+            .never
+            .what(&rel)
+            .map(|what| format!("never packaged unless named: {what}"))
+            .or_else(|| {
+                shipping
+                    .git
+                    .as_ref()
+                    .and_then(|g| g.why_ignored(&rules.root.join(&rel), is_dir, &folder_rules))
+            });
         let (source, size, stamp, link) = match file {
             Ok(file) => file,
             Err(folder_stamp) => {
@@ -289,7 +437,26 @@ fn walk_and_match(
                     excluded_dir = Some(rel);
                     continue;
                 }
+                if let Some(why) = why_not {
+                    if !shipping.names_within(&rel) {
+                        // Nothing under it is named: not even listed.
+                        if !hits.is_empty() || !included_dirs.is_empty() {
+                            left_out.push((format!("{rel}/"), why));
+                        }
+                        excluded_dir = Some(rel);
+                        continue;
+                    }
+                    unshipped.push(Unshipped {
+                        rel: rel.clone(),
+                        why,
+                    });
+                }
                 recorder.folder(&rel, folder_stamp);
+                if let Some(g) = shipping.git.as_mut() {
+                    if let Some(r) = g.folder(&rules.root, &rel) {
+                        folder_rules.push(r);
+                    }
+                }
                 if !hits.is_empty() {
                     hits.sort_unstable();
                     hits.dedup();
@@ -300,6 +467,20 @@ fn walk_and_match(
         };
         if hits.is_empty() || exclude.is_match_candidate(&candidate) {
             continue;
+        }
+        let never = shipping.never.what(&rel);
+        let why_not = why_not.or_else(|| unshipped.last().map(|u| u.why.clone()));
+        if let Some(why) = why_not {
+            if !shipping.names(&rel, &hits) {
+                recorder.left_out(&rel, &why);
+                left_out.push((rel, why));
+                continue;
+            }
+            if let Some(what) = never.filter(|w| never_ship::is_secret(w)) {
+                secrets.push(format!(
+                    "`{rel}` looks like {what} and is packaged because [files] names it: a package may be published; pass it as a Web Deploy parameter instead"
+                ));
+            }
         }
         for &i in &hits {
             glob_hits[i] += 1;
@@ -313,7 +494,14 @@ fn walk_and_match(
             stamp,
         });
     }
-    let warnings = skipped_links
+    for (rel, why) in left_out.iter().filter(|(rel, _)| rel.ends_with('/')) {
+        recorder.left_out(rel, why);
+    }
+    for file in shipping.git.iter().flat_map(|g| &g.files) {
+        let stamp = std::fs::metadata(file).ok().and_then(|m| Stamp::of(&m));
+        recorder.rule_file(file, stamp);
+    }
+    let mut warnings: Vec<String> = skipped_links
         .into_iter()
         .map(|(link, dangling)| {
             format!(
@@ -327,12 +515,19 @@ fn walk_and_match(
             )
         })
         .collect();
+    if !secrets.is_empty() {
+        // Said at every build, not only the one that walked.
+        recorder.spoil("a named file looks like a secret");
+    }
+    warnings.extend(secrets);
     let unmatched: Vec<usize> = (0..glob_hits.len())
         .filter(|&i| glob_hits[i] == 0)
         .collect();
+    left_out.sort();
     Ok(Selection {
         files,
         warnings,
+        left_out,
         listed: Listed::Walked(recorder.finish(&unmatched)),
         unmatched,
     })

@@ -107,6 +107,11 @@ pub struct Files {
     /// Explicit placements: one source file to one destination in the app folder.
     #[serde(default)]
     pub map: Vec<FileMap>,
+    /// Leave out what git ignores (`.gitignore` files, `.git/info/exclude`,
+    /// the global excludes), as git decides it (default true). Files an
+    /// include glob names (`staticfiles/**`) are packaged all the same.
+    #[serde(default = "yes")]
+    pub gitignore: bool,
 }
 
 impl Default for Files {
@@ -115,6 +120,7 @@ impl Default for Files {
             include: default_include(),
             exclude: Vec::new(),
             map: Vec::new(),
+            gitignore: true,
         }
     }
 }
