@@ -95,12 +95,14 @@ fn flask_example_and_conformance_app_under_mod_fcgid() {
                     ("IISWSGI_VENV", &venv),
                 ]),
                 static_aliases: vec![],
+                data_folders: Vec::new(),
             },
             Mount {
                 prefix: "/wsgi".into(),
                 source: conformance,
                 app_settings: settings(&[("WSGI_HANDLER", "app:application")]),
                 static_aliases: vec![],
+                data_folders: Vec::new(),
             },
         ],
         2,
@@ -314,6 +316,7 @@ fn django_project_under_mod_fcgid() {
             ]),
             // The static file rule: Apache serves collectstatic's output itself.
             static_aliases: vec![("/django/static".into(), "static_root".into())],
+            data_folders: Vec::new(),
         }],
         2,
     );
@@ -369,6 +372,7 @@ fn one_app(source: PathBuf, app_settings: &[(&str, &str)]) -> Option<Apache> {
             source,
             app_settings: settings(app_settings),
             static_aliases: vec![],
+            data_folders: Vec::new(),
         }],
         1,
     ))
@@ -471,6 +475,7 @@ fn the_django_example_under_mod_fcgid_with_its_form_and_csrf() {
                 ("DJANGO_ALLOWED_HOSTS", "127.0.0.1"),
             ]),
             static_aliases: vec![("/notes/static".into(), "staticfiles".into())],
+            data_folders: vec!["data".into()],
         }],
         1,
     );
@@ -499,7 +504,13 @@ fn the_django_example_under_mod_fcgid_with_its_form_and_csrf() {
             &format!("csrfmiddlewaretoken={token}&text=hello+IIS"),
         ],
     );
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        status,
+        200,
+        "{}\n{}",
+        String::from_utf8_lossy(&body),
+        apache.gateway_log("/notes")
+    );
     assert!(String::from_utf8_lossy(&body).contains("Noted: hello IIS"));
     // Without the token Django refuses, as it should.
     assert_eq!(apache.curl("/notes/", &["--data", "text=x"]).0, 403);

@@ -44,6 +44,9 @@ pub struct Mount {
     /// Extra `Alias URL PATH` lines (relative paths are inside the app
     /// folder) placed before the gateway's, such as a static folder.
     pub static_aliases: Vec<(String, String)>,
+    /// Folders of the app the server's user may write (the install step
+    /// grants the app pool's identity Modify on `[iis] data-folders`).
+    pub data_folders: Vec<String>,
 }
 
 pub struct Apache {
@@ -161,6 +164,18 @@ impl Apache {
             }
         }
         open_up(r);
+        for m in mounts {
+            let app = r
+                .join("apps")
+                .join(m.prefix.trim_matches('/').replace('/', "_"));
+            for folder in &m.data_folders {
+                let dir = app.join(folder);
+                chmod(&dir, 0o777);
+                for e in walk(&dir) {
+                    chmod(&e, if e.is_dir() { 0o777 } else { 0o666 });
+                }
+            }
+        }
         chmod(&r.join("logs"), 0o777);
         chmod(&r.join("fcgid"), 0o777);
         let port = free_port();
