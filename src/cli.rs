@@ -168,15 +168,21 @@ pub struct VerifyArgs {
     /// A SetParameters.xml (Microsoft's format)
     #[arg(long, value_name = "FILE")]
     pub set_param_file: Option<PathBuf>,
-    /// A path to request (repeatable; default /)
-    #[arg(long = "request", value_name = "PATH")]
+    /// A path to request, with what it must answer: PATH[=STATUS][:TEXT],
+    /// as "/=200:Posts" or "/static/style.css=200" (repeatable; default:
+    /// [verify] requests in iiswsgi.toml, else /)
+    #[arg(long = "request", value_name = "PATH[=STATUS][:TEXT]")]
     pub request: Vec<String>,
-    /// The status every request must answer with (default: any below 500)
+    /// The status a request that names none must answer with (default: a 2xx)
     #[arg(long, value_name = "CODE")]
     pub expect_status: Option<u16>,
-    /// Text every response body must contain
+    /// Text a response body must contain, for requests that name none
     #[arg(long, value_name = "TEXT")]
     pub expect_text: Option<String>,
+    /// Ask as if the app were the site's root, not the IIS application
+    /// Web Deploy makes (Default Web Site/<App>, so SCRIPT_NAME=/<App>)
+    #[arg(long)]
+    pub at_root: bool,
     /// Where the built package is (default: dist/ beside iiswsgi.toml)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

@@ -70,8 +70,9 @@ fn assert_keys_documented(manifest: &Path) {
             toml::Value::Table(t) => {
                 for (k, v) in t {
                     out.push(k.clone());
-                    // app-settings' keys are the app's own names.
-                    if k != "app-settings" {
+                    // app-settings' keys are the app's own names, and
+                    // static's are URL paths.
+                    if k != "app-settings" && k != "static" {
                         keys(v, out);
                     }
                 }
@@ -213,7 +214,12 @@ fn django_startproject_then_init_then_build() {
             ],
             &tools,
         ));
-        assert!(out.contains("GET /admin/ -> 302"), "{out}");
+        assert!(
+            out.contains(
+                "GET /mysite/admin/ -> 302 (Location: /mysite/admin/login/?next=/mysite/admin/)"
+            ),
+            "{out}"
+        );
         assert!(
             out.contains("set-up: (1/1) python manage.py migrate --noinput")
                 && out.contains("set-up: exited with 0"),
@@ -279,8 +285,9 @@ fn flask_tutorial_layout_then_init_then_build() {
             && toml.contains(r#"name = "flask-tutorial""#),
         "{toml}"
     );
+    // Flask serves flaskr/static at /static: so does IIS.
     assert!(
-        toml.contains(r#"static-folders = ["flaskr/static"]"#)
+        toml.contains(r#"static = { "/static" = "flaskr/static" }"#)
             && toml.contains(r#"hosting = "http-platform""#),
         "{toml}"
     );
@@ -325,20 +332,22 @@ fn pyramid_cookiecutter_layout_then_init_then_build() {
 }
 
 /// A real app (../shared/fixtures/real-apps), copied unmodified.
-fn real_app(name: &str) -> tempfile::TempDir {
+/// (Copied into a folder of its own name, which init takes as the app's.)
+fn real_app(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join(name);
     common::copy_dir(
         &common::repo("../shared/fixtures/real-apps").join(name),
-        dir.path(),
+        &project,
     );
-    dir
+    (dir, project)
 }
 
 #[test]
 fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifies_green() {
     let Some(tools) = tools() else { return };
-    let dir = real_app("flaskr");
-    let project = dir.path();
+    let (_dir, project) = real_app("flaskr");
+    let project = project.as_path();
     ok(iiswsgi(project, &["init", "--yes"], &tools));
     let manifest = project.join("iiswsgi.toml");
     let toml = std::fs::read_to_string(&manifest).unwrap();
@@ -358,35 +367,49 @@ fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifie
         "the redeploy rule is printed: {out}"
     );
     if gateway_present() {
-        // init-db made the SQLite database the blog's index reads.
+        // init-db made the SQLite database the blog's index reads; the
+        // pages are asked under the IIS application (/flaskr), and the
+        // stylesheet Flask serves at /static from flaskr/static is IIS's.
         let out = ok(iiswsgi(
             project,
             &[
                 "verify",
                 "--request",
-                "/",
+                "/=200:Posts",
                 "--request",
-                "/auth/register",
-                "--expect-text",
-                "Flaskr",
+                // The page links its stylesheet where IIS serves it.
+                "/=200:href=\"/flaskr/static/style.css\"",
+                "--request",
+                "/auth/register=200:Register",
+                "--request",
+                "/auth/login=200:Log In",
+                "--request",
+                "/create=302",
+                "--request",
+                "/static/style.css=200:nav",
             ],
             &tools,
         ));
-        assert!(
-            out.contains("set-up: (1/1) flask --app flaskr init-db")
-                && out.contains("set-up: exited with 0")
-                && out.contains("GET / -> 200")
-                && out.contains("GET /auth/register -> 200"),
-            "{out}"
-        );
+        for said in [
+            "set-up: (1/1) flask --app flaskr init-db",
+            "set-up: exited with 0",
+            "GET /flaskr/ -> 200",
+            "GET /flaskr/auth/register -> 200",
+            "GET /flaskr/auth/login -> 200",
+            "GET /flaskr/create -> 302 (Location: /flaskr/auth/login)",
+            "GET /flaskr/static/style.css -> 200 (static: IIS serves it, the app is not asked)",
+            "Verified 6 request(s)",
+        ] {
+            assert!(out.contains(said), "{said:?} in {out}");
+        }
     }
 }
 
 #[test]
 fn pyramids_wiki_tutorial_as_published_gets_alembic_and_its_initialize_script() {
     let Some(tools) = tools() else { return };
-    let dir = real_app("pyramid-wiki2");
-    let project = dir.path();
+    let (_dir, project) = real_app("pyramid-wiki2");
+    let project = project.as_path();
     ok(iiswsgi(project, &["init", "--yes"], &tools));
     let manifest = project.join("iiswsgi.toml");
     let toml = std::fs::read_to_string(&manifest).unwrap();

@@ -76,7 +76,8 @@ fn the_flask_example_verifies_green() {
         &tools,
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("GET / -> 200"), "{out}");
+    // Asked as IIS asks the application Web Deploy makes.
+    assert!(out.contains("GET /FlaskIISApp/ -> 200"), "{out}");
     // The data folder is made, the first-install set-up command runs in
     // the new venv before the self-test, and the self-test passes.
     assert!(
@@ -157,7 +158,7 @@ fn the_flask_example_verifies_green() {
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!(
         (v["path"].as_str(), v["status"].as_u64()),
-        (Some("/health"), Some(200))
+        (Some("/FlaskIISApp/health"), Some(200))
     );
     assert_eq!(v["body_start"], "{\"status\":\"ok\"}\n");
 }
@@ -178,7 +179,7 @@ fn the_pyramid_example_verifies_green() {
         &tools,
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(out.contains("GET /PyramidIISApp/ -> 200"), "{out}");
     assert!(
         out.contains("PyramidIISApp/production.ini: parameter 'SiteTitle' set 1 place(s)"),
         "{out}"
@@ -214,8 +215,12 @@ fn the_pyramid_example_verifies_green() {
         &tools,
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(r#"GET /health -> 200"#), "{out}");
-    assert!(out.contains("GET /static/style.css -> 200"), "{out}");
+    assert!(out.contains(r#"GET /PyramidIISApp/health -> 200"#), "{out}");
+    // Pyramid serves its own static view (no [iis] static here).
+    assert!(
+        out.contains("GET /PyramidIISApp/static/style.css -> 200 in"),
+        "{out}"
+    );
     // A title the parameter's validation refuses: msdeploy's error, exit 78.
     let (code, out) = iiswsgi(dir.path(), &["verify", "--set-param", "SiteTitle="], &tools);
     assert_eq!(code, 78, "{out}");
@@ -261,7 +266,7 @@ fn the_django_example_verifies_green_with_a_set_parameters_file() {
     assert_eq!(code, 0, "{out}");
     // The page reads the database the set-up command migrated, in the
     // data folder, before the self-test asked for it.
-    assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(out.contains("GET /DjangoNotes/ -> 200"), "{out}");
     assert!(
         out.contains("data folder: data: there (0 entries), left as it is")
             && out.contains("set-up: (1/1) python manage.py migrate --noinput\n")

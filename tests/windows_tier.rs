@@ -407,8 +407,11 @@ fn verify_windows_is_green_on_the_flask_example_and_fails_a_misspelled_handler()
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("with CPython 3.11 from"), "{out}");
     assert!(out.contains("install step: done under Wine"), "{out}");
-    assert!(out.contains("GET / -> 200"), "{out}");
-    assert!(out.contains("GET /static/style.css -> 200"), "{out}");
+    assert!(out.contains("GET /FlaskIISApp/ -> 200"), "{out}");
+    assert!(
+        out.contains("GET /FlaskIISApp/static/style.css -> 200"),
+        "{out}"
+    );
     assert!(out.contains("Verified 2 request(s)"), "{out}");
 
     let Some((dir, _)) = example_package("flask", |t| {
@@ -447,7 +450,7 @@ fn verify_windows_is_green_on_the_django_example() {
         ],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("GET / -> 200"), "{out}");
+    assert!(out.contains("GET /DjangoNotes/ -> 200"), "{out}");
 }
 
 #[test]

@@ -5,11 +5,16 @@ use crate::verify::run::{Host, VerifyError, VerifyReport, VerifyRequest, verify}
 use crate::verify::wine::WindowsHost;
 
 pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Error> {
+    // The project's own [verify] requests, when the package is its.
+    let mut requests = args.request.clone();
     let package = match &args.package {
         Some(p) => p.clone(),
         None => {
             let loaded = super::load(cli)?;
             let app = loaded.apps.first().expect("a loaded manifest has an app");
+            if requests.is_empty() {
+                requests.clone_from(&app.manifest.verify.requests);
+            }
             let file = crate::plan::package_file_name(&app.app().name, &app.app().version);
             crate::package::out_dir(app, args.out_dir.as_deref()).join(file)
         }
@@ -43,9 +48,10 @@ pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Erro
         package,
         set_param_file: args.set_param_file.clone(),
         set_params,
-        requests: args.request.clone(),
+        requests,
         expect_status: args.expect_status,
         expect_text: args.expect_text.clone(),
+        at_root: args.at_root,
     };
     let mut report = VerifyReport::default();
     let outcome = verify(&request, &mut report);
@@ -67,15 +73,20 @@ pub fn run(cli: &Cli, args: &VerifyArgs, reporter: &Reporter) -> Result<(), Erro
     })?;
     for r in &report.requests {
         if reporter.format == MessageFormat::Json {
-            reporter.json(serde_json::json!({"reason": "verify-request", "path": r.path, "status": r.status, "millis": r.millis, "body_start": r.body_start, "failure": r.failure}));
+            reporter.json(serde_json::json!({"reason": "verify-request", "path": r.path, "status": r.status, "millis": r.millis, "body_start": r.body_start, "location": r.location, "static": r.static_file, "failure": r.failure}));
         } else {
             let verdict = r
                 .failure
                 .as_deref()
                 .map(|f| format!(" FAILED: {f}"))
                 .unwrap_or_default();
+            let how = match (&r.location, r.static_file) {
+                (_, true) => " (static: IIS serves it, the app is not asked)".to_owned(),
+                (Some(l), _) => format!(" (Location: {l})"),
+                _ => String::new(),
+            };
             println!(
-                "GET {} -> {} in {} ms{verdict}: {}",
+                "GET {} -> {}{how} in {} ms{verdict}: {}",
                 r.path,
                 r.status,
                 r.millis,

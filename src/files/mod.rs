@@ -286,6 +286,7 @@ impl Shipping {
                 .iis
                 .static_folders
                 .iter()
+                .chain(project.manifest.iis.static_urls.values())
                 .map(|f| format!("{}/", f.trim_matches('/'))),
         );
         Shipping {

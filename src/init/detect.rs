@@ -42,6 +42,8 @@ pub struct Detected {
     pub app_settings: Vec<(String, String)>,
     pub requirements: Option<String>,
     pub static_folders: Vec<String>,
+    /// URL path → project folder, where they differ (`[iis] static`).
+    pub static_urls: Vec<(String, String)>,
     pub parameters: Vec<EnvParameter>,
     /// Things the user should know or do, written as comments.
     pub notes: Vec<String>,
@@ -262,6 +264,7 @@ fn django(dir: &Path) -> Option<Detected> {
         app_settings: vec![("DJANGO_SETTINGS_MODULE".into(), settings_module.clone())],
         requirements: None,
         static_folders: Vec::new(),
+        static_urls: Vec::new(),
         parameters: Vec::new(),
         notes: Vec::new(),
         extra_files: Vec::new(),
@@ -311,8 +314,18 @@ fn django(dir: &Path) -> Option<Detected> {
     django_database_and_media(&settings, &mut d);
     match STATIC_ROOT.captures(&settings).and_then(|c| c.get(1).or(c.get(2)).or(c.get(3))) {
         Some(m) => {
-            d.static_folders.push(m.as_str().trim_matches('/').to_string());
-            d.notes.push(format!("run `python manage.py collectstatic --noinput` before `iiswsgi build`: IIS serves {}/ itself", m.as_str()));
+            let root = m.as_str().trim_matches('/').to_string();
+            let url = STATIC_URL
+                .captures(&settings)
+                .map_or("static", |c| c.get(1).map_or("static", |u| u.as_str()))
+                .trim_matches('/')
+                .to_owned();
+            if url.contains(':') {
+                d.notes.push(format!("STATIC_URL is {url:?}, another server: IIS serves nothing of {root}/"));
+            } else {
+                static_at(&format!("/{url}"), root.clone(), &mut d.static_folders, &mut d.static_urls);
+            }
+            d.notes.push(format!("run `python manage.py collectstatic --noinput` before `iiswsgi build`: IIS serves {root}/ itself"));
         }
         None => d.notes.push("STATIC_ROOT is not set: set it (e.g. STATIC_ROOT = BASE_DIR / \"staticfiles\"), run collectstatic, and add the folder to [iis] static-folders".into()),
     }
@@ -334,9 +347,24 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             continue;
         };
         let mut static_folders = Vec::new();
+        let mut static_urls = Vec::new();
         let base = f.parent().unwrap_or(dir);
-        if base.join("static").is_dir() {
-            static_folders.push(rel(dir, &base.join("static")));
+        // Flask serves `static_folder` (default `static` beside the app's
+        // module or package) at `static_url_path` (default `/static`).
+        let folder = FLASK_STATIC_FOLDER
+            .captures(&text)
+            .map_or("static".to_owned(), |c| c[1].to_owned());
+        let url = FLASK_STATIC_URL.captures(&text).map_or_else(
+            || format!("/{}", folder.trim_matches('/')),
+            |c| c[1].to_owned(),
+        );
+        if base.join(&folder).is_dir() {
+            static_at(
+                &url,
+                rel(dir, &base.join(&folder)),
+                &mut static_folders,
+                &mut static_urls,
+            );
         }
         out.push(Detected {
             framework: Framework::Flask,
@@ -345,6 +373,7 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             app_settings: Vec::new(),
             requirements: None,
             static_folders,
+            static_urls,
             parameters: Vec::new(),
             notes: Vec::new(),
             extra_files: Vec::new(),
@@ -429,6 +458,7 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             app_settings: Vec::new(),
             requirements: None,
             static_folders: Vec::new(),
+            static_urls: pyramid_static(dir, files),
             parameters: Vec::new(),
             notes: vec![format!(
                 "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
@@ -542,3 +572,60 @@ fn pyramid_setup(dir: &Path, ini: &str) -> Vec<SetupGuess> {
 static PYRAMID_INIT_SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"['"]?(initiali[sz]e_\w+)['"]?\s*=\s*['"]?\s*([\w.]+):main"#).expect("regex")
 });
+
+static FLASK_STATIC_FOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"Flask\([^)]*static_folder\s*=\s*['"]([\w./-]+)['"]"#).expect("regex")
+});
+static FLASK_STATIC_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"Flask\([^)]*static_url_path\s*=\s*['"](/[\w./-]*)['"]"#).expect("regex")
+});
+static STATIC_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?m)^STATIC_URL\s*=\s*['"]([^'"]*)['"]"#).expect("regex"));
+static PYRAMID_STATIC_VIEW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"add_static_view\(\s*(?:name\s*=\s*)?['"]([\w./-]+)['"]\s*,\s*(?:path\s*=\s*)?['"]([\w.:/-]+)['"]"#)
+        .expect("regex")
+});
+
+/// A folder IIS serves at `url`: a static folder where the URL is its
+/// path, else a `[iis] static` entry.
+fn static_at(
+    url: &str,
+    folder: String,
+    folders: &mut Vec<String>,
+    urls: &mut Vec<(String, String)>,
+) {
+    if url.trim_matches('/') == folder.trim_matches('/') {
+        folders.push(folder);
+    } else {
+        urls.push((format!("/{}", url.trim_matches('/')), folder));
+    }
+}
+
+/// Pyramid's `config.add_static_view('static', 'tutorial:static')`: the
+/// asset spec's package folder (a spec without `pkg:` is relative to the
+/// calling module's package).
+fn pyramid_static(dir: &Path, files: &[PathBuf]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        for c in PYRAMID_STATIC_VIEW.captures_iter(&text) {
+            if c[1].contains(':') {
+                continue; // an absolute URL: another server
+            }
+            let folder = match c[2].split_once(':') {
+                Some((package, path)) => format!("{}/{path}", package.replace('.', "/")),
+                None => {
+                    let base = f.parent().unwrap_or(dir);
+                    rel(dir, &base.join(&c[2]))
+                }
+            };
+            if dir.join(&folder).is_dir() {
+                let (mut fs, mut us) = (Vec::new(), Vec::new());
+                static_at(&c[1], folder, &mut fs, &mut us);
+                out.extend(us);
+                out.extend(fs.into_iter().map(|f| (format!("/{f}"), f)));
+            }
+        }
+    }
+    out
+}

@@ -71,6 +71,17 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
             toml_list(&d.static_folders)
         ));
     }
+    if !d.static_urls.is_empty() {
+        let pairs: Vec<String> = d
+            .static_urls
+            .iter()
+            .map(|(url, folder)| format!("{} = {}", toml_str(url), toml_str(folder)))
+            .collect();
+        t.push_str(&format!(
+            "static = {{ {} }}    # URL path = folder: IIS serves the folder's files at that URL, without Python\n",
+            pairs.join(", ")
+        ));
+    }
     if !d.data_folders.is_empty() {
         let folders: Vec<String> = d.data_folders.iter().map(|(f, _)| f.clone()).collect();
         let why: Vec<&str> = d.data_folders.iter().map(|(_, w)| w.as_str()).collect();

@@ -61,6 +61,19 @@ pub struct Manifest {
     pub publish: Option<Publish>,
     /// A root that groups several apps into one feed.
     pub workspace: Option<Workspace>,
+    /// What `iiswsgi verify` asks the installed app by default.
+    #[serde(default)]
+    pub verify: Verify,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Verify {
+    /// Requests and what each must answer, `PATH[=STATUS][:TEXT]`: `"/=200:Posts"`,
+    /// `"/static/style.css=200"`, `"/admin/=302"` (`--request` replaces them).
+    /// Without a status a 2xx passes; a redirect or a 4xx fails.
+    #[serde(default)]
+    pub requests: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -207,6 +220,14 @@ pub struct Iis {
     /// that removes the Python handler.
     #[serde(default)]
     pub static_folders: Vec<String>,
+    /// URL paths IIS serves itself from a project folder, when the folder is
+    /// not at that path: `{ "/static" = "flaskr/static" }` (Flask's package
+    /// layout), `{ "/static" = "staticfiles" }` (Django's STATIC_URL and
+    /// STATIC_ROOT). The folder's files are packaged at the URL's path too,
+    /// with a web.config that removes the Python handler; under a sub-path
+    /// application the URL is relative to it.
+    #[serde(default, rename(deserialize = "static"))]
+    pub static_urls: std::collections::BTreeMap<String, String>,
     /// Folders the app writes at run time (Flask's `instance`, Django's
     /// `media`, a SQLite database's folder): made on first install if
     /// missing, given Modify access for the app pool's identity, never

@@ -66,6 +66,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
     check_python(m, &mut problems);
     check_hosting(m, &mut problems);
     check_install(m, &mut problems);
+    check_verify(m, &mut problems);
     check_run_commands(m, &mut problems);
     check_parameters(&m.parameters, &mut problems);
     check_relative_paths(m, &mut problems);
@@ -224,6 +225,30 @@ fn check_hosting(m: &Manifest, problems: &mut Problems) {
             );
         }
     }
+    for (url, folder) in &m.iis.static_urls {
+        let at = at.key("static").key(url);
+        let url_rel = url.trim_matches('/');
+        if !url.starts_with('/') || url_rel.is_empty() {
+            problems.add(
+                at.clone(),
+                format!("`{url}` is not a URL path below the app's"),
+                "write it as the app's URLs start, as \"/static\"",
+            );
+        } else if let Err(p) = crate::files::windows_path::check_relative(url_rel) {
+            problems.add(
+                at.clone(),
+                format!("`{url}` cannot be a folder: {p}"),
+                "use a plain path",
+            );
+        }
+        if let Err(p) = crate::files::windows_path::check_relative(folder.trim_matches('/')) {
+            problems.add(
+                at,
+                format!("`{folder}` is not a folder of the project: {p}"),
+                "give it relative to iiswsgi.toml, with `/`",
+            );
+        }
+    }
     check_data_folders(m, problems);
 }
 
@@ -272,6 +297,18 @@ fn check_data_folders(m: &Manifest, problems: &mut Problems) {
                     "`{folder}` holds the gateway (`[gateway] dest`), which every deploy replaces"
                 ),
                 "choose another folder for the app's data",
+            );
+        }
+    }
+}
+
+fn check_verify(m: &Manifest, problems: &mut Problems) {
+    for (i, spec) in m.verify.requests.iter().enumerate() {
+        if let Err(e) = crate::verify::expectation::Expectation::parse(spec) {
+            problems.add(
+                KeyPath::root().key("verify").key("requests").index(i),
+                e,
+                "write PATH[=STATUS][:TEXT], as \"/=200:Welcome\" or \"/static/site.css=200\"",
             );
         }
     }

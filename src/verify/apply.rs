@@ -262,6 +262,12 @@ pub fn apply(
                 ));
                 continue;
             }
+            // A broad scope (`\\web\.config$`) also takes the web.config
+            // of every static folder, where an app setting's XPath has
+            // nothing to match: msdeploy says nothing of such a file, and
+            // neither does this, unless no file at all had a match.
+            let mut missed = Vec::new();
+            let mut matched_any = false;
             for rel in targets {
                 let path = site.root.join(rel);
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
@@ -290,12 +296,10 @@ pub fn apply(
                     (doc.to_xml(), count)
                 };
                 if count == 0 {
-                    applied.warnings.push(format!(
-                        "parameter '{}': {:?} matches nothing in {rel}",
-                        d.name, entry.r#match
-                    ));
+                    missed.push(rel.as_str());
                     continue;
                 }
+                matched_any = true;
                 let tmp = path.with_extension("verify-tmp");
                 std::fs::write(&tmp, new)
                     .and_then(|_| std::fs::rename(&tmp, &path))
@@ -303,6 +307,14 @@ pub fn apply(
                 applied.changes.push(format!(
                     "{rel}: parameter '{}' set {count} place(s)",
                     d.name
+                ));
+            }
+            if !matched_any {
+                applied.warnings.push(format!(
+                    "parameter '{}': {:?} matches nothing in {}",
+                    d.name,
+                    entry.r#match,
+                    missed.join(", ")
                 ));
             }
         }

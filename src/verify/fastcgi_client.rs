@@ -90,21 +90,34 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// GET `path` (with its query) from the gateway listening at `endpoint`.
-pub fn get(endpoint: &Endpoint, path: &str, timeout: Duration) -> std::io::Result<Response> {
-    let (path_info, query) = path.split_once('?').unwrap_or((path, ""));
+/// GET `url` (with its query) from the gateway listening at `endpoint`,
+/// as IIS asks for it when the app is the IIS application at `app_path`
+/// (`/Shop`; `""` at the site's root): IIS's FastCGI module gives a
+/// `path="*"` handler the whole URL path as SCRIPT_NAME and PATH_INFO,
+/// and the application's metabase path in APPL_MD_PATH, from which the
+/// gateway splits them.
+pub fn get(
+    endpoint: &Endpoint,
+    url: &str,
+    app_path: &str,
+    timeout: Duration,
+) -> std::io::Result<Response> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let md_path = format!("/LM/W3SVC/1/ROOT{app_path}");
     let params = [
         ("REQUEST_METHOD", "GET"),
-        ("SCRIPT_NAME", ""),
-        ("PATH_INFO", path_info),
+        ("SCRIPT_NAME", path),
+        ("PATH_INFO", path),
+        ("URL", path),
         ("QUERY_STRING", query),
-        ("REQUEST_URI", path),
+        ("REQUEST_URI", url),
         ("SERVER_NAME", "localhost"),
         ("SERVER_PORT", "80"),
         ("SERVER_PROTOCOL", "HTTP/1.1"),
         ("HTTP_HOST", "localhost"),
         ("REMOTE_ADDR", "127.0.0.1"),
         ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("APPL_MD_PATH", md_path.as_str()),
     ];
     let pairs = name_value_pairs(&params);
     let mut req = record(1, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);

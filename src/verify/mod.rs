@@ -8,10 +8,12 @@
 //! lacks, `wine_prng_dll`).
 
 pub mod apply;
+pub mod expectation;
 pub mod fastcgi_client;
 pub mod local_wheels;
 pub mod package;
 pub mod parameters;
 pub mod run;
+pub mod static_site;
 pub mod wine;
 pub mod wine_prng_dll;

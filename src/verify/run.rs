@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::apply::apply;
+use super::expectation::Expectation;
 use super::fastcgi_client;
 use super::package::{Layout, unpack};
 use super::parameters::{parse_declared, parse_set_parameters, resolve};
@@ -29,9 +30,13 @@ pub struct VerifyRequest {
     pub package: PathBuf,
     pub set_param_file: Option<PathBuf>,
     pub set_params: Vec<(String, String)>,
+    /// `PATH[=STATUS][:TEXT]` each (expectation.rs); `/` when empty.
     pub requests: Vec<String>,
     pub expect_status: Option<u16>,
     pub expect_text: Option<String>,
+    /// Ask as if the app were the site's root, not the IIS application
+    /// Web Deploy makes (`Default Web Site/<App>`, so `SCRIPT_NAME=/<App>`).
+    pub at_root: bool,
     pub host: Host,
 }
 
@@ -53,6 +58,10 @@ pub struct Requested {
     pub millis: u128,
     /// The body's first bytes, as text.
     pub body_start: String,
+    /// A redirect's Location.
+    pub location: Option<String>,
+    /// Answered by IIS from a static folder, without the app.
+    pub static_file: bool,
     /// Why it fails the verification, if it does.
     pub failure: Option<String>,
 }
@@ -174,7 +183,7 @@ pub fn verify(request: &VerifyRequest, report: &mut VerifyReport) -> Result<(), 
         Host::Linux => install_and_serve(&prepared, report)?,
         Host::Wine(windows) => super::wine::install_and_serve(&prepared, windows, report)?,
     };
-    ask(&served, request, report)
+    ask(&served, &prepared, request, report)
 }
 
 /// The package laid out in `work` as Web Deploy lays it out, its
@@ -461,43 +470,63 @@ fn install_and_serve(
     Ok(served)
 }
 
-/// Sends the requests and checks the answers.
+/// Sends the requests and checks the answers. A path in a folder IIS
+/// serves itself (a web.config there removes the Python handler) is
+/// answered from the laid-out files, as IIS would, without the app.
 fn ask(
     served: &Served,
+    prepared: &Prepared,
     request: &VerifyRequest,
     report: &mut VerifyReport,
 ) -> Result<(), VerifyError> {
-    let paths = if request.requests.is_empty() {
+    let specs = if request.requests.is_empty() {
         vec!["/".to_string()]
     } else {
         request.requests.clone()
     };
-    for path in paths {
+    let app_path = if request.at_root {
+        String::new()
+    } else {
+        prepared
+            .iis_app
+            .split_once('/')
+            .map(|(_, p)| format!("/{}", p.trim_matches('/')))
+            .filter(|p| p != "/")
+            .unwrap_or_default()
+    };
+    if !app_path.is_empty() {
+        report.steps.push(format!(
+            "requests: as IIS sends them to the application {app_path} (--at-root: at the site's root)"
+        ));
+    }
+    for spec in specs {
+        let expected = Expectation::parse(&spec).map_err(failed)?;
+        let url = format!("{app_path}{}", expected.path);
         let started = Instant::now();
-        let response = fastcgi_client::get(&served.endpoint, &path, served.timeout)
-            .map_err(|e| failed(format!("GET {path}: {e}")))?;
+        let (response, static_file) =
+            match super::static_site::answer(&prepared.app, &expected.path) {
+                Some(response) => (response, true),
+                None => (
+                    fastcgi_client::get(&served.endpoint, &url, &app_path, served.timeout)
+                        .map_err(|e| failed(format!("GET {url}: {e}")))?,
+                    false,
+                ),
+            };
         let millis = started.elapsed().as_millis();
         let text = String::from_utf8_lossy(&response.body).into_owned();
-        let mut failure = None;
-        match request.expect_status {
-            Some(want) if response.status != want => {
-                failure = Some(format!(
-                    "status {} is not the expected {want}",
-                    response.status
-                ))
-            }
-            None if response.status >= 500 => {
-                failure = Some(format!("status {}: the app failed", response.status))
-            }
-            _ => {}
-        }
-        if failure.is_none()
-            && let Some(want) = &request.expect_text
-            && !text.contains(want.as_str())
-        {
-            failure = Some(format!("the body does not contain {want:?}"));
-        }
-        if failure.is_some() {
+        let location = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| v.clone());
+        let failure = expected.failure(
+            request.expect_status,
+            request.expect_text.as_deref(),
+            response.status,
+            location.as_deref(),
+            &text,
+        );
+        if failure.is_some() && !static_file {
             let gateway_log = std::fs::read_to_string(&served.log).unwrap_or_default();
             let tail: Vec<&str> = gateway_log
                 .lines()
@@ -512,10 +541,12 @@ fn ask(
                 .push(format!("the gateway's log ends:\n{}", tail.join("\n")));
         }
         report.requests.push(Requested {
-            path,
+            path: url,
             status: response.status,
             millis,
             body_start: text.chars().take(200).collect(),
+            location,
+            static_file,
             failure,
         });
     }
