@@ -152,7 +152,27 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
         entries.push(entry);
     }
     if let Some(wheelhouse) = crate::wheelhouse::resolve(project)? {
+        if let Some(own) = &wheelhouse.project_wheel {
+            for (name, bytes) in [
+                (own.file_name.as_str(), own.bytes.clone()),
+                ("requirements.txt", own.requirements.clone().into_bytes()),
+            ] {
+                entries.push(PlanEntry {
+                    name: format!("{folder}/wheelhouse/{name}"),
+                    size: bytes.len() as u64,
+                    source: EntrySource::Rendered {
+                        what: format!("the project's wheel ({name})"),
+                        bytes: bytes.into(),
+                    },
+                });
+            }
+        }
         for path in wheelhouse.files {
+            if wheelhouse.project_wheel.is_some()
+                && path.file_name().is_some_and(|n| n == "requirements.txt")
+            {
+                continue;
+            }
             let meta = std::fs::metadata(&path).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,

@@ -11,7 +11,8 @@
 //! nothing may need a compiler on the server.
 //!
 //! The cache (`<cache>/iiswsgi/wheelhouse/<key>/`) is keyed by the
-//! requirements' bytes, the Python version and the platform; a complete
+//! requirements' bytes and those of every file they include (`-r`, `-c`),
+//! the extras and exclusions, the Python version and the platform; a complete
 //! entry is reused as it is, so the same requirements and cache give the
 //! same package bytes, and rebuilds work offline.
 
@@ -24,11 +25,58 @@ use crate::manifest::model::Arch;
 use crate::manifest::{KeyPath, Project};
 use crate::package::zip_writer::hex;
 
-/// A resolved wheelhouse: the folder, and its files in name order.
+/// A resolved wheelhouse: the folder, and its files in name order; with
+/// `install-project`, the project's own wheel and the pinned list that
+/// names it too (they replace the cached `requirements.txt`).
 #[derive(Debug, Clone)]
 pub struct Wheelhouse {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
+    pub project_wheel: Option<ProjectWheel>,
+}
+
+/// The project built as a wheel (`[python] install-project`).
+#[derive(Debug, Clone)]
+pub struct ProjectWheel {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// The cached pinned requirements, then `name==version` of the project.
+    pub requirements: String,
+}
+
+/// The requirements file and every file it includes (`-r`, `-c`,
+/// `--requirement`, `--constraint`, relative to the including file), each
+/// once: what the resolution depends on, for the cache key.
+fn requirement_files(first: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut queue = vec![first.to_path_buf()];
+    while let Some(path) = queue.pop() {
+        if out.iter().any(|(p, _)| *p == path) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue; // uv names a missing include itself
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let line = line.split(" #").next().unwrap_or(line).trim();
+            let include = ["--requirement", "--constraint", "-r", "-c"]
+                .iter()
+                .find_map(|flag| {
+                    let rest = line.strip_prefix(flag)?;
+                    let rest = rest
+                        .strip_prefix('=')
+                        .or_else(|| rest.strip_prefix([' ', '\t']))?;
+                    Some(rest.trim())
+                })
+                .filter(|r| !r.is_empty() && !r.contains("://"));
+            if let Some(rel) = include {
+                queue.push(dir.join(rel));
+            }
+        }
+        out.push((path, bytes));
+    }
+    out
 }
 
 /// pip's `--platform` and uv's `--python-platform` for a gateway arch.
@@ -103,7 +151,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         .map_or(Arch::X64, |g| g.arch);
     let (pip_platform, uv_platform) = platform(arch);
     let req_path = project.root.join(req_rel);
-    let requirements = std::fs::read(&req_path).map_err(|e| {
+    std::fs::metadata(&req_path).map_err(|e| {
         project
             .error_at(
                 &at.key("requirements"),
@@ -111,6 +159,7 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
             )
             .with_help("the path is relative to iiswsgi.toml")
     })?;
+    let sources = requirement_files(&req_path);
     // HttpPlatformHandler starts waitress, so it must be in the wheelhouse.
     let extra: &[u8] =
         if project.manifest.iis.hosting == crate::manifest::model::Hosting::HttpPlatform {
@@ -120,10 +169,14 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         };
     let mut key = Sha256::new();
     key.update(format!(
-        "iiswsgi wheelhouse v1\n{}\n{pip_platform}\n",
-        py.version
+        "iiswsgi wheelhouse v2\n{}\n{pip_platform}\nextras {:?}\nexclude {:?}\n",
+        py.version, py.extras, py.exclude
     ));
-    key.update(&requirements);
+    for (path, bytes) in &sources {
+        let name = path.strip_prefix(&project.root).unwrap_or(path);
+        key.update(format!("{} {}\n", name.display(), bytes.len()));
+        key.update(bytes);
+    }
     key.update(b"\n--\n");
     key.update(extra);
     let key = hex(&key.finalize());
@@ -131,17 +184,10 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         .join("wheelhouse")
         .join(&key[..32]);
     if !dir.join(".complete").is_file() {
-        let source_name = req_rel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "requirements.txt".into());
-        let mut inputs: Vec<(String, &[u8])> = vec![(source_name, &requirements)];
-        if !extra.is_empty() {
-            inputs.push(("iiswsgi-hosting.txt".into(), extra));
-        }
         fetch(
             project,
-            &inputs,
+            &req_path,
+            extra,
             &py.version,
             pip_platform,
             uv_platform,
@@ -158,12 +204,82 @@ pub fn resolve(project: &Project) -> Result<Option<Wheelhouse>, crate::Error> {
         .filter(|p| p.file_name().is_some_and(|n| n != ".complete"))
         .collect();
     files.sort();
-    Ok(Some(Wheelhouse { dir, files }))
+    let project_wheel = if py.install_project {
+        let pinned = std::fs::read_to_string(dir.join("requirements.txt")).map_err(|source| {
+            crate::Error::Io {
+                path: dir.join("requirements.txt"),
+                source,
+            }
+        })?;
+        Some(build_project_wheel(project, &pinned)?)
+    } else {
+        None
+    };
+    Ok(Some(Wheelhouse {
+        dir,
+        files,
+        project_wheel,
+    }))
+}
+
+/// Builds the project as a wheel (`uv build --wheel`, in an isolated build
+/// environment, as pip would on the server), for `[python] install-project`.
+fn build_project_wheel(project: &Project, pinned: &str) -> Result<ProjectWheel, crate::Error> {
+    let at = KeyPath::root().key("python").key("install-project");
+    let fail = |message: String| -> crate::Error {
+        project
+            .error_at(&at, message)
+            .with_help("install-project builds the project with `uv build --wheel`: it needs a pyproject.toml (or setup.py) with a name and a version")
+            .into()
+    };
+    let uv = find_tool("IISWSGI_UV", &["uv"]).ok_or_else(|| {
+        fail("building the project's wheel needs uv, which is not on PATH".into())
+    })?;
+    let out = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
+    let built = Command::new(&uv)
+        .args(["build", "--wheel", "--quiet", "--out-dir"])
+        .arg(out.path())
+        .arg(&project.root)
+        .env(
+            "SOURCE_DATE_EPOCH",
+            crate::package::source_date_epoch()
+                .unwrap_or(315_532_800)
+                .to_string(),
+        )
+        .output()
+        .map_err(|e| fail(format!("cannot run {}: {e}", uv.display())))?;
+    if !built.status.success() {
+        return Err(fail(format!(
+            "building the project's wheel failed:\n{}{}",
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        )));
+    }
+    let wheel = std::fs::read_dir(out.path())
+        .map_err(|e| fail(e.to_string()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or_else(|| fail("uv build made no wheel".into()))?;
+    let file_name = wheel
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl
+    let mut parts = file_name.split('-');
+    let (name, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let bytes = std::fs::read(&wheel).map_err(|e| fail(e.to_string()))?;
+    Ok(ProjectWheel {
+        requirements: format!("{}\n{name}=={version}\n", pinned.trim_end()),
+        file_name,
+        bytes,
+    })
 }
 
 fn fetch(
     project: &Project,
-    inputs: &[(String, &[u8])],
+    requirements: &Path,
+    extra: &[u8],
     version: &str,
     pip_platform: &str,
     uv_platform: &str,
@@ -201,10 +317,16 @@ fn fetch(
             source,
         })?;
     let pinned = staging.path().join("requirements.txt");
-    // The inputs keep their names: uv reads a pyproject.toml by its name.
+    // The project's own file, read where it is: its `-r`/`-c` includes are
+    // relative to it, and uv reads a pyproject.toml by its name.
     let input_dir = staging.path().join(".in");
-    let mut input_files = Vec::new();
-    for (name, bytes) in inputs {
+    let mut input_files = vec![requirements.to_path_buf()];
+    let py = project
+        .manifest
+        .python
+        .as_ref()
+        .expect("a wheelhouse is resolved for [python]");
+    let write_input = |name: &str, bytes: &[u8]| -> Result<PathBuf, crate::Error> {
         let path = input_dir.join(name);
         std::fs::create_dir_all(&input_dir)
             .and_then(|_| std::fs::write(&path, bytes))
@@ -212,8 +334,24 @@ fn fetch(
                 path: path.clone(),
                 source,
             })?;
-        input_files.push(path);
+        Ok(path)
+    };
+    if !extra.is_empty() {
+        input_files.push(write_input("iiswsgi-hosting.txt", extra)?);
     }
+    // An excluded distribution is overridden to apply only off Windows:
+    // the resolution for Windows then needs neither it nor what only it
+    // needs.
+    let overrides: String = py
+        .exclude
+        .iter()
+        .map(|name| format!("{name} ; sys_platform != 'win32'\n"))
+        .collect();
+    let override_file = if overrides.is_empty() {
+        None
+    } else {
+        Some(write_input("iiswsgi-exclude.txt", overrides.as_bytes())?)
+    };
     let run = |cmd: &mut Command| -> Result<(), String> {
         let out = cmd
             .output()
@@ -236,10 +374,11 @@ fn fetch(
         };
         project
             .error_at(&at, message)
-            .with_help("the server installs offline from binary wheels: pin a version that publishes Windows wheels, or drop the requirement")
+            .with_help("the server installs offline from binary wheels: pin a version that publishes Windows wheels, or leave it out for Windows with [python] exclude = [\"<name>\"] (a Linux-only server such as uwsgi or gunicorn)")
             .into()
     };
-    run(Command::new(&uv)
+    let mut compile = Command::new(&uv);
+    compile
         .args([
             "pip",
             "compile",
@@ -250,11 +389,16 @@ fn fetch(
             uv_platform,
             "--python-version",
             version,
-            "-o",
         ])
-        .arg(&pinned)
-        .args(&input_files))
-    .map_err(|o| no_wheel(o, "resolving with uv"))?;
+        .current_dir(&project.root);
+    for name in &py.extras {
+        compile.args(["--extra", name]);
+    }
+    if let Some(file) = &override_file {
+        compile.arg("--override").arg(file);
+    }
+    run(compile.arg("-o").arg(&pinned).args(&input_files))
+        .map_err(|o| no_wheel(o, "resolving with uv"))?;
     let _ = std::fs::remove_dir_all(&input_dir);
     let abi = format!("cp{}", version.replace('.', ""));
     run(pip_download(&python)

@@ -421,8 +421,61 @@ fn pyramids_wiki_tutorial_as_published_gets_alembic_and_its_initialize_script() 
         toml.contains("command = 'python -c \"from tutorial.scripts.initialize_db import main; main()\" production.ini'\nwhen = \"first-install\""),
         "{toml}"
     );
+    // `use = egg:tutorial`: the project is installed; its secret and its
+    // SQLite URL (in the app folder, which redeploys replace) become
+    // parameters matching the values as the .ini has them.
+    for said in [
+        "install-project = true",
+        "static = { \"/static\" = \"tutorial/static\" }",
+        "data-folders = [\"data\"]",
+        "name = \"sqlalchemy.url\"\ndescription = \"sqlalchemy.url in production.ini: the database (by default in the data folder, which redeploys keep)\"\ndefault = \"sqlite:///%(here)s/data/tutorial.sqlite\"\ntags = []\nentries = [{ kind = \"text-file\", scope = '\\\\production\\.ini$', match = 'sqlite:///%\\(here\\)s/tutorial\\.sqlite' }]",
+        "name = \"auth.secret\"\ndescription = \"auth.secret in production.ini: the value this site signs with\"\ntags = [\"Password\", \"New\"]\nvalidation = { kind = \"regular-expression\", pattern = \".{16,}\" }\nentries = [{ kind = \"text-file\", scope = '\\\\production\\.ini$', match = 'real\\-seekrit' }]",
+    ] {
+        assert!(toml.contains(said), "{said}\nin\n{toml}");
+    }
     assert_schema_valid(&manifest);
     assert_keys_documented(&manifest);
+    let out = ok(iiswsgi(project, &["build"], &tools));
+    assert!(out.contains("Built "), "{out}");
+    let names = zip_names(&project.join("dist/pyramid-wiki2-0.0.msdeploy.zip"));
+    assert!(
+        names.contains(&"pyramid-wiki2/wheelhouse/tutorial-0.0-py3-none-any.whl".to_string())
+            && !names.iter().any(|n| n.starts_with("pyramid-wiki2/tests/")),
+        "the project's wheel, not its tests: {names:?}"
+    );
+    if gateway_present() {
+        // alembic made the tables, the initialize script the front page,
+        // in the data folder the parameter moved the database to.
+        let out = ok(iiswsgi(
+            project,
+            &[
+                "verify",
+                "--set-param",
+                "auth.secret=a-long-enough-auth-secret",
+                "--request",
+                "/=303",
+                "--request",
+                "/FrontPage=200:FrontPage",
+                "--request",
+                "/login=200:Login",
+                "--request",
+                "/static/theme.css=200",
+            ],
+            &tools,
+        ));
+        for said in [
+            "pyramid-wiki2/production.ini: parameter 'sqlalchemy.url' set 1 place(s)",
+            "pyramid-wiki2/production.ini: parameter 'auth.secret' set 1 place(s)",
+            "set-up: (1/2) python -m alembic -c production.ini upgrade head",
+            "set-up: (2/2) python -c \"from tutorial.scripts.initialize_db import main; main()\" production.ini",
+            "GET /pyramid-wiki2/ -> 303 (Location: http://localhost/pyramid-wiki2/FrontPage)",
+            "GET /pyramid-wiki2/FrontPage -> 200",
+            "GET /pyramid-wiki2/static/theme.css -> 200 (static: IIS serves it, the app is not asked)",
+            "Verified 4 request(s)",
+        ] {
+            assert!(out.contains(said), "{said:?} in {out}");
+        }
+    }
 }
 
 #[test]

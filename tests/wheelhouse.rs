@@ -273,3 +273,79 @@ fn http_platform_hosting_runs_waitress_from_the_wheelhouse_and_static_folders_sk
         "{err}"
     );
 }
+
+/// Requirements as projects write them: `requirements/production.txt`
+/// includes `base.txt`, which names a Linux-only server; `exclude` leaves
+/// it (and what only it needs) out for Windows, and an edit to the
+/// included file is a new resolution, not the cached one.
+#[test]
+fn included_requirements_are_followed_and_excluded_servers_left_out() {
+    let Some(tools) = tools() else { return };
+    let dir = project("");
+    std::fs::create_dir(dir.path().join("requirements")).unwrap();
+    std::fs::write(
+        dir.path().join("requirements/base.txt"),
+        "itsdangerous==2.2.0\nuwsgi==2.0.31\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("requirements/production.txt"),
+        "-r base.txt\ngunicorn==23.0.0  # a Linux server\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("iiswsgi.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "requirements = \"requirements.txt\"",
+        "requirements = \"requirements/production.txt\"",
+    );
+    std::fs::write(&manifest, &text).unwrap();
+    // Without exclude: uwsgi has no Windows wheel, and the error says what to do.
+    let out = iiswsgi(dir.path(), &tools, &["build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("uwsgi") && stderr.contains("[python] exclude = [\"<name>\"]"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "[python]\n",
+            "[python]\nexclude = [\"uwsgi\", \"gunicorn\"]\n",
+        ),
+    )
+    .unwrap();
+    let out = iiswsgi(dir.path(), &tools, &["build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let zip = dir.path().join("dist/W-1.msdeploy.zip");
+    assert_eq!(
+        zip_text(&zip, "W/wheelhouse/requirements.txt"),
+        "itsdangerous==2.2.0\n"
+    );
+    assert!(
+        !zip_names(&zip)
+            .iter()
+            .any(|n| n.contains("uwsgi") || n.contains("gunicorn") || n.contains("packaging")),
+        "neither they nor what only they need (gunicorn's packaging)"
+    );
+    // The included file's bytes are in the cache key.
+    std::fs::write(
+        dir.path().join("requirements/base.txt"),
+        "itsdangerous==2.1.2\nuwsgi==2.0.31\n",
+    )
+    .unwrap();
+    let out = iiswsgi(dir.path(), &tools, &["build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        zip_text(&zip, "W/wheelhouse/requirements.txt"),
+        "itsdangerous==2.1.2\n"
+    );
+}

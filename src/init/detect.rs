@@ -54,7 +54,27 @@ pub struct Detected {
     pub data_folders: Vec<(String, String)>,
     /// The app's set-up commands (`[[install.run]]`).
     pub setup: Vec<SetupGuess>,
+    /// `[python] install-project`: the app needs its own distribution's
+    /// metadata (Pyramid's `use = egg:<project>`).
+    pub install_project: bool,
+    /// Values in the app's own files (an .ini) that installers must set:
+    /// TextFile parameters matching the value as it is.
+    pub file_parameters: Vec<FileParameter>,
     pub version: Option<String>,
+}
+
+/// A value in one of the app's files that a parameter replaces at install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileParameter {
+    pub name: String,
+    /// The file, relative to the project (the parameter's scope).
+    pub file: String,
+    /// The value as the file has it (matched literally).
+    pub current: String,
+    /// What installers get offered (None: they must give one).
+    pub default: Option<String>,
+    pub secret: bool,
+    pub description: String,
 }
 
 /// A set-up command `init` proposes.
@@ -270,6 +290,8 @@ fn django(dir: &Path) -> Option<Detected> {
         extra_files: Vec::new(),
         data_folders: Vec::new(),
         setup: Vec::new(),
+        install_project: false,
+        file_parameters: Vec::new(),
         version: None,
     };
     let mut seen = Vec::new();
@@ -385,6 +407,8 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
                     flask_commands(&module, &text, &rel(dir, g))
                 })
                 .collect(),
+            install_project: false,
+            file_parameters: Vec::new(),
             version: None,
         });
     }
@@ -437,6 +461,7 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
         .into_iter()
         .find(|i| dir.join(i).is_file());
     let Some(ini) = ini else { return Vec::new() };
+    let ini_text = std::fs::read_to_string(dir.join(ini)).unwrap_or_default();
     let mut out = Vec::new();
     for f in files {
         let Ok(text) = std::fs::read_to_string(f) else {
@@ -445,6 +470,8 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
         if !PYRAMID_MAIN.is_match(&text) {
             continue;
         }
+        let mut data_folders = Vec::new();
+        let file_parameters = ini_parameters(ini, &ini_text, &mut data_folders);
         let entry = format!(
             "\"\"\"The WSGI app for IIS, written by `iiswsgi init`: the Pyramid app that\n{ini} configures (the gateway imports `application` from here).\"\"\"\nimport os\n\nfrom pyramid.paster import get_app, setup_logging\n\n_ini = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"{ini}\")\nsetup_logging(_ini)\napplication = get_app(_ini, \"main\")\n"
         );
@@ -464,8 +491,10 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
                 "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
             )],
             extra_files: vec![("iiswsgi_wsgi.py".into(), entry)],
-            data_folders: Vec::new(),
+            data_folders,
             setup: pyramid_setup(dir, ini),
+            install_project: ini_text.contains("egg:"),
+            file_parameters,
             version: None,
         });
     }
@@ -624,6 +653,56 @@ fn pyramid_static(dir: &Path, files: &[PathBuf]) -> Vec<(String, String)> {
                 static_at(&c[1], folder, &mut fs, &mut us);
                 out.extend(us);
                 out.extend(fs.into_iter().map(|f| (format!("/{f}"), f)));
+            }
+        }
+    }
+    out
+}
+
+static INI_SETTING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^([A-Za-z][\w.]*)[ \t]*=[ \t]*(\S[^\r\n]*?)[ \t]*$").expect("regex")
+});
+
+/// Values of the `[app:main]` section that an installer must set: secrets
+/// (`auth.secret`, `session.secret`), and a SQLite URL in the app folder,
+/// which every redeploy would delete (moved into the data folder `data`).
+fn ini_parameters(
+    ini: &str,
+    text: &str,
+    data_folders: &mut Vec<(String, String)>,
+) -> Vec<FileParameter> {
+    let main = text
+        .split("\n[")
+        .find(|s| s.starts_with("app:main]") || s.starts_with("[app:main]"))
+        .unwrap_or("");
+    let mut out = Vec::new();
+    for c in INI_SETTING.captures_iter(main) {
+        let (key, value) = (&c[1], &c[2]);
+        if key.ends_with("secret") {
+            out.push(FileParameter {
+                name: key.to_owned(),
+                file: ini.to_owned(),
+                current: value.to_owned(),
+                default: None,
+                secret: true,
+                description: format!("{key} in {ini}: the value this site signs with"),
+            });
+        } else if let Some(file) = value.strip_prefix("sqlite:///%(here)s/") {
+            if !file.contains('/') {
+                data_folders.push((
+                    "data".into(),
+                    format!("the SQLite database ({key} in {ini}, moved here by its parameter)"),
+                ));
+                out.push(FileParameter {
+                    name: key.to_owned(),
+                    file: ini.to_owned(),
+                    current: value.to_owned(),
+                    default: Some(format!("sqlite:///%(here)s/data/{file}")),
+                    secret: false,
+                    description: format!(
+                        "{key} in {ini}: the database (by default in the data folder, which redeploys keep)"
+                    ),
+                });
             }
         }
     }

@@ -8,6 +8,16 @@ fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// A TOML literal string when it can be one (regular expressions read
+/// better without doubled backslashes), else a basic string.
+fn toml_literal(s: &str) -> String {
+    if s.contains('\'') || s.contains('\n') {
+        toml_str(s)
+    } else {
+        format!("'{s}'")
+    }
+}
+
 fn toml_list(items: &[String]) -> String {
     format!(
         "[{}]",
@@ -56,6 +66,9 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
     match &d.requirements {
         Some(r) => t.push_str(&format!("requirements = {}\n", toml_str(r))),
         None => t.push_str("# requirements = \"requirements.txt\"\n"),
+    }
+    if d.install_project {
+        t.push_str("install-project = true      # the project is built as a wheel and installed: its metadata is needed (`use = egg:...`)\n");
     }
     t.push_str("# server = 'C:\\Python312\\python.exe'   # default: the py launcher; installers may change it\n");
     t.push_str(&format!(
@@ -126,6 +139,28 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
                 "{c}when = \"first-install\"     # once: a guess from its name (it may reset data); \"always\" runs it on every install\n"
             ));
         }
+    }
+    for p in &d.file_parameters {
+        let (tags, validation) = if p.secret {
+            (
+                "[\"Password\", \"New\"]",
+                "\nvalidation = { kind = \"regular-expression\", pattern = \".{16,}\" }",
+            )
+        } else {
+            ("[]", "")
+        };
+        let scope = format!("\\\\{}$", regex::escape(&p.file).replace('/', "\\\\"));
+        t.push_str(&format!(
+            "\n[[parameters]]              # asked for at install; replaces {name}'s value in {file} (matched as it is there){secret_note}\nname = {qname}\ndescription = {desc}\n{default}tags = {tags}{validation}\nentries = [{{ kind = \"text-file\", scope = {scope}, match = {matched} }}]\n",
+            name = p.name,
+            file = p.file,
+            secret_note = if p.secret { "; the value in the file ships in the package: rotate it" } else { "" },
+            qname = toml_str(&p.name),
+            desc = toml_str(&p.description),
+            default = p.default.as_deref().map(|d| format!("default = {}\n", toml_str(d))).unwrap_or_default(),
+            scope = toml_literal(&scope),
+            matched = toml_literal(&regex::escape(&p.current)),
+        ));
     }
     for p in &d.parameters {
         let (tags, validation) = if p.secret {

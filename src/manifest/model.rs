@@ -161,9 +161,24 @@ pub struct FileMap {
 pub struct Python {
     /// `major.minor` of the CPython on the server, e.g. "3.12" (3.9 or later).
     pub version: String,
-    /// A pip requirements file (or lock file exported as one), relative to
-    /// iiswsgi.toml; resolved for Windows and bundled as wheels.
+    /// A pip requirements file (its `-r` and `-c` includes too, relative to
+    /// it), a lock file exported as one, or a pyproject.toml (its
+    /// `[project] dependencies`), relative to iiswsgi.toml; resolved for
+    /// Windows and bundled as wheels.
     pub requirements: Option<PathBuf>,
+    /// A pyproject.toml's optional dependency groups to bundle too
+    /// (`[project.optional-dependencies]`, by name).
+    #[serde(default)]
+    pub extras: Vec<String>,
+    /// Distributions left out for Windows, with what only they need
+    /// (`uwsgi`, `gunicorn`: a Linux server in the requirements).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Build the project itself as a wheel and install it in the venv
+    /// (Pyramid's `use = egg:myapp`, entry points, importlib.metadata):
+    /// needs a pyproject.toml or setup.py with a name.
+    #[serde(default)]
+    pub install_project: bool,
     /// How the install step finds Python on the server: `py -3.12` (the
     /// default: the py launcher with `version`) or the path of python.exe.
     /// Installers can change it: it is the `PythonInterpreter` parameter.
