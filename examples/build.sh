@@ -21,8 +21,4 @@ if [ -z "${IISWSGI_UV:-}" ] && ! command -v uv >/dev/null 2>&1; then
   fi
   export IISWSGI_UV="$PWD/$tools/bin/uv" IISWSGI_PIP_PYTHON="$PWD/$tools/bin/python"
 fi
-if [ "$example" = django ] && [ ! -d examples/django/staticfiles ]; then
-  echo "examples/build.sh: examples/django needs `python manage.py collectstatic --noinput` first (see its iiswsgi.toml)" >&2
-  exit 2
-fi
 exec cargo run --release -- --manifest-path "examples/$example/iiswsgi.toml" build

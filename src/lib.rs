@@ -14,6 +14,7 @@
 // matters, and boxing them everywhere would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod build_steps;
 pub mod calendar;
 pub mod cli;
 pub mod commands;

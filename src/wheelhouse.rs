@@ -47,7 +47,7 @@ pub struct ProjectWheel {
 /// The requirements file and every file it includes (`-r`, `-c`,
 /// `--requirement`, `--constraint`, relative to the including file), each
 /// once: what the resolution depends on, for the cache key.
-fn requirement_files(first: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn requirement_files(first: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut queue = vec![first.to_path_buf()];
     while let Some(path) = queue.pop() {
@@ -105,7 +105,7 @@ pub fn pip_download(python: &Path) -> Command {
 }
 
 /// A program from `IISWSGI_<VAR>` or PATH.
-fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
+pub fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }

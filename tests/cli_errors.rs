@@ -810,3 +810,33 @@ fn a_set_acl_on_a_folder_the_package_lacks_is_a_warning_naming_data_folders() {
     .unwrap();
     assert!(xml.contains("<dataFolder path=\"uploads\" />"), "{xml}");
 }
+
+#[test]
+fn build_steps_run_before_selection_with_the_app_settings_and_a_failure_stops_the_build() {
+    let p = Project::new(&format!(
+        "{GOOD}\n[iis]\napp-settings = {{ APP_MODE = \"production\" }}\n\n[[build.run]]\ncommand = 'echo \"mode=$APP_MODE\" > generated.py'\n"
+    ));
+    let out = p.cmd(&["build"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Running echo"), "{stderr}");
+    let zip = p.path("dist/App-1.0.msdeploy.zip");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("App/generated.py").unwrap(), &mut text)
+        .unwrap();
+    assert_eq!(text, "mode=production\n", "made by the step, then selected");
+
+    let p = Project::new(&format!(
+        "{GOOD}\n[[build.run]]\ncommand = \"echo compiling assets; exit 3\"\n"
+    ));
+    let err = p.build_fails(78);
+    assert_contains(
+        &err,
+        &[
+            "compiling assets",
+            "the build command failed (exit status: 3); its output is above",
+            &p.loc("\"echo compiling"),
+        ],
+    );
+}

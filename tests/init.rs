@@ -88,7 +88,8 @@ fn assert_keys_documented(manifest: &Path) {
             readme.contains(&format!("{k} ="))
                 || readme.contains(&format!("[{k}]"))
                 || readme.contains(&format!("[[{k}]]"))
-                || readme.contains(&format!(".{k}]]")),
+                || readme.contains(&format!(".{k}]]"))
+                || readme.contains(&format!("[[{k}.")),
             "`{k}` is not documented in README.md"
         );
     }
@@ -134,8 +135,10 @@ fn django_startproject_then_init_then_build() {
         toml.contains(r#"DJANGO_SETTINGS_MODULE = "mysite.settings""#),
         "{toml}"
     );
+    // collectstatic is a build step; IIS serves its output at STATIC_URL.
     assert!(
-        toml.contains(r#"static-folders = ["staticfiles"]"#),
+        toml.contains(r#"static = { "/static" = "staticfiles" }"#)
+            && toml.contains("[[build.run]]               # before the files are selected, in a build venv made from the requirements\ncommand = \"python manage.py collectstatic --noinput\"\n"),
         "{toml}"
     );
     // The database password read from the environment is a Password parameter;
@@ -154,7 +157,7 @@ fn django_startproject_then_init_then_build() {
     // move the file out of the folder redeploys replace; MEDIA_ROOT is a
     // data folder.
     assert!(
-        toml.contains("[[install.run]]             # settings.py names a database (django.db.backends.sqlite3); run by the install step in the new venv before its self-test\ncommand = \"python manage.py migrate --noinput\"\n"),
+        toml.contains("[[install.run]]             # settings.py names a database (django.db.backends.sqlite3); run by the install step in the new venv before its self-test\ncommand = 'python manage.py migrate --noinput'\n"),
         "{toml}"
     );
     assert!(
@@ -167,11 +170,6 @@ fn django_startproject_then_init_then_build() {
     );
     assert_schema_valid(&manifest);
     assert_keys_documented(&manifest);
-    common::run_ok(
-        Process::new(venv.join("bin/python"))
-            .args(["manage.py", "collectstatic", "--noinput", "-v0"])
-            .current_dir(&project),
-    );
     ok(iiswsgi(&project, &["build"], &tools));
     let names = zip_names(&project.join("dist/mysite-1.0.0.msdeploy.zip"));
     assert!(
@@ -188,8 +186,11 @@ fn django_startproject_then_init_then_build() {
         "{names:?}"
     );
     assert!(
-        names.contains(&"mysite/staticfiles/web.config".to_string()),
-        "{names:?}"
+        names.contains(&"mysite/static/web.config".to_string())
+            && names
+                .iter()
+                .any(|n| n.starts_with("mysite/static/admin/css/")),
+        "collectstatic ran at build; its output is at /static: {names:?}"
     );
     assert!(
         names.contains(&"mysite/manage.py".to_string())
@@ -356,7 +357,15 @@ fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifie
         "{toml}"
     );
     assert!(
-        toml.contains("[[install.run]]             # flaskr/db.py registers `flask init-db`; run by the install step in the new venv before its self-test\ncommand = \"flask --app flaskr init-db\"\nwhen = \"first-install\""),
+        toml.contains("[[install.run]]             # flaskr/db.py registers `flask init-db`; run by the install step in the new venv before its self-test\ncommand = 'flask --app flaskr init-db'\nwhen = \"first-install\""),
+        "{toml}"
+    );
+    // Its SECRET_KEY comes from instance/config.py, which the install
+    // writes from a Password parameter (before init-db, at every install).
+    assert!(
+        toml.contains("[[install.run]]             # flaskr/__init__.py reads SECRET_KEY from instance/config.py: written from the FLASK_SECRET_KEY parameter; run by the install step in the new venv before its self-test\ncommand = 'python -c \"import os; open(\\\"instance/config.py\\\", \\\"w\\\").write(\\\"SECRET_KEY = \\\" + repr(os.environ[\\\"FLASK_SECRET_KEY\\\"]) + chr(10))\"'\n")
+            && toml.contains("name = \"FLASK_SECRET_KEY\"")
+            && toml.find("instance/config.py") < toml.find("init-db"),
         "{toml}"
     );
     assert_schema_valid(&manifest);
@@ -374,6 +383,8 @@ fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifie
             project,
             &[
                 "verify",
+                "--set-param",
+                "FLASK_SECRET_KEY=a-long-enough-flask-secret",
                 "--request",
                 "/=200:Posts",
                 "--request",
@@ -391,7 +402,8 @@ fn flasks_tutorial_as_published_gets_its_instance_folder_and_init_db_and_verifie
             &tools,
         ));
         for said in [
-            "set-up: (1/1) flask --app flaskr init-db",
+            "set-up: (1/2) python -c",
+            "set-up: (2/2) flask --app flaskr init-db",
             "set-up: exited with 0",
             "GET /flaskr/ -> 200",
             "GET /flaskr/auth/register -> 200",
@@ -414,7 +426,7 @@ fn pyramids_wiki_tutorial_as_published_gets_alembic_and_its_initialize_script() 
     let manifest = project.join("iiswsgi.toml");
     let toml = std::fs::read_to_string(&manifest).unwrap();
     assert!(
-        toml.contains("[[install.run]]             # production.ini configures alembic; run by the install step in the new venv before its self-test\ncommand = \"python -m alembic -c production.ini upgrade head\"\n"),
+        toml.contains("[[install.run]]             # production.ini configures alembic; run by the install step in the new venv before its self-test\ncommand = 'python -m alembic -c production.ini upgrade head'\n"),
         "{toml}"
     );
     assert!(
@@ -520,23 +532,27 @@ fn detection_failures_list_what_was_found_and_how_to_choose() {
 
 #[test]
 fn the_django_example_builds_with_its_static_files_served_by_iis() {
-    let (Some(tools), Some(venv)) = (tools(), common::wsgi_test_venv()) else {
+    let Some(tools) = tools() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     common::copy_dir(&common::repo("examples/django"), dir.path());
-    common::run_ok(
-        Process::new(venv.join("bin/python"))
-            .args(["manage.py", "collectstatic", "--noinput", "-v0"])
-            .current_dir(dir.path()),
+    let _ = std::fs::remove_dir_all(dir.path().join("staticfiles"));
+    // collectstatic is the project's [[build.run]] step, in a build venv.
+    let out = ok(iiswsgi(dir.path(), &["build"], &tools));
+    assert!(
+        out.contains("Running python manage.py collectstatic --noinput"),
+        "{out}"
     );
-    ok(iiswsgi(dir.path(), &["build"], &tools));
     let names = zip_names(&dir.path().join("dist/DjangoNotes-1.0.0.msdeploy.zip"));
     for want in [
         "DjangoNotes/manage.py",
         "DjangoNotes/notes/templates/notes/index.html",
+        // STATIC_ROOT (where a manifest storage reads its manifest), and
+        // the same files at STATIC_URL, where IIS serves them.
         "DjangoNotes/staticfiles/notes/site.css",
-        "DjangoNotes/staticfiles/web.config",
+        "DjangoNotes/static/notes/site.css",
+        "DjangoNotes/static/web.config",
         "DjangoNotes/bin/iiswsgi-gateway.exe",
         "DjangoNotes/wheelhouse/requirements.txt",
     ] {
@@ -553,4 +569,59 @@ fn the_django_example_builds_with_its_static_files_served_by_iis() {
             .any(|n| n.starts_with("DjangoNotes/vendor/") || n.ends_with("iiswsgi.toml")),
         "{names:?}"
     );
+}
+
+/// Wagtail's layout: a settings package (`base`, `dev`, `production`),
+/// manage.py naming the development module and wsgi.py the production one;
+/// STATIC_ROOT, MEDIA_ROOT and the database in `base`, the environment
+/// reads in `production`.
+#[test]
+fn a_django_settings_package_is_read_from_the_module_wsgi_py_names() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("mysite");
+    for (path, text) in [
+        (
+            "manage.py",
+            "import os, sys\nif __name__ == '__main__':\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings.dev')\n",
+        ),
+        (
+            "mysite/wsgi.py",
+            "import os\nfrom django.core.wsgi import get_wsgi_application\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings.production\")\napplication = get_wsgi_application()\n",
+        ),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings/__init__.py", ""),
+        (
+            "mysite/settings/base.py",
+            "import os\nPROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\nBASE_DIR = os.path.dirname(PROJECT_DIR)\nDATABASES = {\n    \"default\": {\n        \"ENGINE\": \"django.db.backends.sqlite3\",\n        \"NAME\": os.path.join(BASE_DIR, \"db.sqlite3\"),\n    }\n}\nSTATIC_ROOT = os.path.join(BASE_DIR, \"static\")\nSTATIC_URL = \"/static/\"\nMEDIA_ROOT = os.path.join(BASE_DIR, \"media\")\n",
+        ),
+        (
+            "mysite/settings/dev.py",
+            "from .base import *\nDEBUG = True\nSECRET_KEY = 'dev'\n",
+        ),
+        (
+            "mysite/settings/production.py",
+            "from .base import *\nDEBUG = False\nSECRET_KEY = os.environ[\"DJANGO_SECRET_KEY\"]\nALLOWED_HOSTS = os.environ.get(\"DJANGO_ALLOWED_HOSTS\", \"\").split(\",\")\nEMAIL_HOST_PASSWORD = os.environ.get(\"EMAIL_HOST_PASSWORD\")\n",
+        ),
+    ] {
+        let p = project.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let out = ok(iiswsgi(&project, &["init", "--print"], &tools));
+    for said in [
+        "wsgi.py sets DJANGO_SETTINGS_MODULE=mysite.settings.production; manage.py's mysite.settings.dev is taken for development",
+        "DJANGO_SETTINGS_MODULE = \"mysite.settings.production\"",
+        "wsgi-handler = \"mysite.wsgi.application\"",
+        "static-folders = [\"static\"]",
+        "data-folders = [\"media\"]",
+        "command = 'python manage.py migrate --noinput'",
+        "name = \"DJANGO_SECRET_KEY\"",
+        "name = \"EMAIL_HOST_PASSWORD\"",
+        "TODO: the SQLite database (db.sqlite3) is in the app folder",
+    ] {
+        assert!(out.contains(said), "{said:?} in\n{out}");
+    }
+    assert!(!out.contains("STATIC_ROOT is not set"), "{out}");
+    assert!(!out.contains("SECRET_KEY is written in"), "{out}");
 }

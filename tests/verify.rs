@@ -40,16 +40,7 @@ fn example(name: &str, tools: &[(&str, PathBuf)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     common::copy_dir(&common::project(name), dir.path());
     let _ = std::fs::remove_dir_all(dir.path().join("dist"));
-    if name == "django" {
-        let venv = PathBuf::from(
-            std::env::var("IISWSGI_TEST_VENV").expect("IISWSGI_TEST_VENV (tests/run.sh sets it)"),
-        );
-        common::run_ok(
-            std::process::Command::new(venv.join("bin/python"))
-                .args(["manage.py", "collectstatic", "--noinput", "-v0"])
-                .current_dir(dir.path()),
-        );
-    }
+    // (examples/django's collectstatic is its own [[build.run]] step.)
     let (code, out) = iiswsgi(dir.path(), &["build"], tools);
     assert_eq!(code, 0, "{out}");
     dir

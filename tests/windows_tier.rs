@@ -97,16 +97,7 @@ fn example_package(
     )
     .unwrap();
     std::fs::copy(&tier.gateway, dir.path().join("vendor/iiswsgi-gateway.exe")).unwrap();
-    if name == "django" {
-        // Django's production storage needs collectstatic's output (a build
-        // step the project runs today; see the README).
-        let venv = common::wsgi_test_venv()?;
-        common::run_ok(
-            Command::new(venv.join("bin/python"))
-                .args(["manage.py", "collectstatic", "--noinput", "-v0"])
-                .current_dir(dir.path()),
-        );
-    }
+    // (examples/django's collectstatic is its own [[build.run]] step.)
     let (code, out) = iiswsgi(dir.path(), &["build"], &tools);
     assert_eq!(code, 0, "{out}");
     let zip = std::fs::read_dir(dir.path().join("dist"))

@@ -28,6 +28,11 @@ pub fn run(loaded: &Loaded, args: &BuildArgs, reporter: &Reporter) -> Result<(),
 fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result<(), Error> {
     let out = crate::package::out_dir(project, args.out_dir.as_deref());
     let threads = crate::package::ordered_pool::threads(args.jobs);
+    // The project's build steps make files the selection then takes; a
+    // plan only lists what is there.
+    if !args.plan {
+        crate::build_steps::run(project, reporter)?;
+    }
     let plan = crate::plan::plan(project, &out, threads)?;
     for w in &plan.warnings {
         reporter.warning(w);

@@ -54,6 +54,8 @@ pub struct Detected {
     pub data_folders: Vec<(String, String)>,
     /// The app's set-up commands (`[[install.run]]`).
     pub setup: Vec<SetupGuess>,
+    /// `[[build.run]]` commands (Django's collectstatic).
+    pub build_steps: Vec<String>,
     /// `[python] install-project`: the app needs its own distribution's
     /// metadata (Pyramid's `use = egg:<project>`).
     pub install_project: bool,
@@ -259,28 +261,37 @@ fn pyproject_version(dir: &Path) -> Option<String> {
 
 fn django(dir: &Path) -> Option<Detected> {
     let manage = std::fs::read_to_string(dir.join("manage.py")).ok()?;
-    let settings_module = DJANGO_SETTINGS
+    let manage_module = DJANGO_SETTINGS
         .captures(&manage)?
         .get(1)?
         .as_str()
         .to_string();
-    let package = settings_module
+    let (settings_module, why) = production_settings(dir, &manage_module);
+    // wsgi.py sits in the project package: the settings' package, or the
+    // one above a settings package (mysite/settings/production.py).
+    let mut package = manage_module
         .rsplit_once('.')
         .map_or(String::new(), |(p, _)| p.to_string());
+    if !dir
+        .join(package.replace('.', "/"))
+        .join("wsgi.py")
+        .is_file()
+        && let Some((up, _)) = package.rsplit_once('.')
+    {
+        package = up.to_owned();
+    }
     let wsgi_file = dir.join(package.replace('.', "/")).join("wsgi.py");
     let handler = if wsgi_file.is_file() {
         format!("{package}.wsgi.application")
     } else {
         "django.core.wsgi.get_wsgi_application()".to_string()
     };
-    let settings_file = dir.join(format!("{}.py", settings_module.replace('.', "/")));
-    let settings = std::fs::read_to_string(&settings_file).unwrap_or_default();
+    let settings = settings_text(dir, &settings_module);
+    let guessed = why.contains("looks like");
     let mut d = Detected {
         framework: Framework::Django,
         handler,
-        evidence: vec![format!(
-            "manage.py sets DJANGO_SETTINGS_MODULE={settings_module}"
-        )],
+        evidence: vec![why],
         app_settings: vec![("DJANGO_SETTINGS_MODULE".into(), settings_module.clone())],
         requirements: None,
         static_folders: Vec::new(),
@@ -292,8 +303,14 @@ fn django(dir: &Path) -> Option<Detected> {
         setup: Vec::new(),
         install_project: false,
         file_parameters: Vec::new(),
+        build_steps: Vec::new(),
         version: None,
     };
+    if guessed {
+        d.notes.push(format!(
+            "DJANGO_SETTINGS_MODULE = {settings_module} is a guess from the module's name: check it ([iis] app-settings)"
+        ));
+    }
     let mut seen = Vec::new();
     for cap in ENV_READ.captures_iter(&settings) {
         let var = cap
@@ -347,7 +364,7 @@ fn django(dir: &Path) -> Option<Detected> {
             } else {
                 static_at(&format!("/{url}"), root.clone(), &mut d.static_folders, &mut d.static_urls);
             }
-            d.notes.push(format!("run `python manage.py collectstatic --noinput` before `iiswsgi build`: IIS serves {root}/ itself"));
+            d.build_steps.push("python manage.py collectstatic --noinput".into());
         }
         None => d.notes.push("STATIC_ROOT is not set: set it (e.g. STATIC_ROOT = BASE_DIR / \"staticfiles\"), run collectstatic, and add the folder to [iis] static-folders".into()),
     }
@@ -388,6 +405,7 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
                 &mut static_urls,
             );
         }
+        let (parameters, notes, secret_setup) = flask_secret(&text, &rel(dir, f));
         out.push(Detected {
             framework: Framework::Flask,
             evidence: vec![format!("{} defines the app", rel(dir, f))],
@@ -396,19 +414,20 @@ fn flask(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             requirements: None,
             static_folders,
             static_urls,
-            parameters: Vec::new(),
-            notes: Vec::new(),
+            parameters,
+            notes,
             extra_files: Vec::new(),
             data_folders: flask_data_folders(&text),
-            setup: files
-                .iter()
-                .flat_map(|g| {
+            setup: secret_setup
+                .into_iter()
+                .chain(files.iter().flat_map(|g| {
                     let text = std::fs::read_to_string(g).unwrap_or_default();
                     flask_commands(&module, &text, &rel(dir, g))
-                })
+                }))
                 .collect(),
             install_project: false,
             file_parameters: Vec::new(),
+            build_steps: Vec::new(),
             version: None,
         });
     }
@@ -472,6 +491,19 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
         }
         let mut data_folders = Vec::new();
         let file_parameters = ini_parameters(ini, &ini_text, &mut data_folders);
+        // `use = egg:<name>` needs the project's metadata in the venv: it
+        // is built as a wheel when there is something to build it from.
+        let egg = ini_text.contains("egg:");
+        let buildable = dir.join("setup.py").is_file()
+            || std::fs::read_to_string(dir.join("pyproject.toml"))
+                .is_ok_and(|t| t.contains("[project]"));
+        let install_project = egg && buildable;
+        let mut notes = vec![format!(
+            "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
+        )];
+        if egg && !buildable {
+            notes.push(format!("{ini} says `use = egg:...`, which needs the project installed: add a pyproject.toml with [project] name and version, then set [python] install-project = true"));
+        }
         let entry = format!(
             "\"\"\"The WSGI app for IIS, written by `iiswsgi init`: the Pyramid app that\n{ini} configures (the gateway imports `application` from here).\"\"\"\nimport os\n\nfrom pyramid.paster import get_app, setup_logging\n\n_ini = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"{ini}\")\nsetup_logging(_ini)\napplication = get_app(_ini, \"main\")\n"
         );
@@ -487,14 +519,13 @@ fn pyramid(dir: &Path, files: &[PathBuf]) -> Vec<Detected> {
             static_folders: Vec::new(),
             static_urls: pyramid_static(dir, files),
             parameters: Vec::new(),
-            notes: vec![format!(
-                "iiswsgi_wsgi.py loads the app from {ini}; edit it to use another .ini"
-            )],
+            notes,
             extra_files: vec![("iiswsgi_wsgi.py".into(), entry)],
             data_folders,
             setup: pyramid_setup(dir, ini),
-            install_project: ini_text.contains("egg:"),
+            install_project,
             file_parameters,
+            build_steps: Vec::new(),
             version: None,
         });
     }
@@ -707,4 +738,166 @@ fn ini_parameters(
         }
     }
     out
+}
+
+static STAR_IMPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^from\s+(\.*[\w.]*)\s+import\s+\*").expect("regex"));
+
+/// The file of a settings module: `a/b.py`, or `a/b/__init__.py` for a
+/// settings package.
+fn module_file(dir: &Path, module: &str) -> Option<PathBuf> {
+    let base = dir.join(module.replace('.', "/"));
+    [base.with_extension("py"), base.join("__init__.py")]
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+/// The settings module's text with what it star-imports (`from .base
+/// import *`, `from mysite.settings.base import *`), followed within the
+/// project, base first: where STATIC_ROOT and the environment reads of a
+/// settings package are.
+fn settings_text(dir: &Path, module: &str) -> String {
+    fn collect(dir: &Path, module: &str, seen: &mut Vec<String>, out: &mut String) {
+        if seen.iter().any(|m| m == module) || seen.len() > 16 {
+            return;
+        }
+        seen.push(module.to_owned());
+        let Some(file) = module_file(dir, module) else {
+            return;
+        };
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let is_package = file.ends_with("__init__.py");
+        for c in STAR_IMPORT.captures_iter(&text) {
+            let target = &c[1];
+            let dots = target.chars().take_while(|&ch| ch == '.').count();
+            let name = &target[dots..];
+            let imported = if dots == 0 {
+                name.to_owned()
+            } else {
+                // `.x` from a module is its package's x; from a package, its own.
+                let mut parts: Vec<&str> = module.split('.').collect();
+                let up = if is_package { dots - 1 } else { dots };
+                for _ in 0..up {
+                    parts.pop();
+                }
+                if !name.is_empty() {
+                    parts.push(name);
+                }
+                parts.join(".")
+            };
+            collect(dir, &imported, seen, out);
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    let mut out = String::new();
+    collect(dir, module, &mut Vec::new(), &mut out);
+    out
+}
+
+/// The settings a server should run: the module the project's wsgi.py
+/// names when it differs from manage.py's (manage.py's is for
+/// development), else a `production` module beside a development one;
+/// else manage.py's. Which, and why.
+fn production_settings(dir: &Path, manage_module: &str) -> (String, String) {
+    let package = manage_module.rsplit_once('.').map_or("", |(p, _)| p);
+    let wsgi_module = [package, package.rsplit_once('.').map_or("", |(p, _)| p)]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .find_map(|p| {
+            let text =
+                std::fs::read_to_string(dir.join(p.replace('.', "/")).join("wsgi.py")).ok()?;
+            Some(DJANGO_SETTINGS.captures(&text)?.get(1)?.as_str().to_owned())
+        });
+    if let Some(w) = wsgi_module.filter(|w| w != manage_module && module_file(dir, w).is_some()) {
+        return (
+            w.clone(),
+            format!(
+                "wsgi.py sets DJANGO_SETTINGS_MODULE={w}; manage.py's {manage_module} is taken for development"
+            ),
+        );
+    }
+    let last = manage_module.rsplit('.').next().unwrap_or("");
+    if ["dev", "development", "local", "settings", "base"].contains(&last) {
+        let scope = if module_file(dir, manage_module).is_some_and(|f| f.ends_with("__init__.py")) {
+            manage_module.to_owned()
+        } else {
+            package.to_owned()
+        };
+        for name in ["production", "prod"] {
+            let candidate = format!("{scope}.{name}");
+            if module_file(dir, &candidate).is_some() {
+                return (
+                    candidate.clone(),
+                    format!(
+                        "{candidate} looks like the production settings; manage.py's {manage_module} is taken for development"
+                    ),
+                );
+            }
+        }
+    }
+    (
+        manage_module.to_owned(),
+        format!("manage.py sets DJANGO_SETTINGS_MODULE={manage_module}"),
+    )
+}
+
+static FLASK_HARDCODED_SECRET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"SECRET_KEY["']?\]?\s*=\s*["']"#).expect("regex"));
+
+/// Flask's SECRET_KEY: read from `instance/config.py` (flaskr's
+/// `from_pyfile("config.py")`): a set-up command writes that file from the
+/// FLASK_SECRET_KEY parameter at every install; written in the code: a
+/// parameter and a TODO to read it from the environment. Settings the app
+/// reads from the environment are parameters. (parameters, notes, set-up)
+fn flask_secret(text: &str, file: &str) -> (Vec<EnvParameter>, Vec<String>, Option<SetupGuess>) {
+    let mut params: Vec<EnvParameter> = Vec::new();
+    for c in ENV_READ.captures_iter(text) {
+        let Some(variable) = c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned()) else {
+            continue;
+        };
+        if !params.iter().any(|p| p.variable == variable) {
+            params.push(EnvParameter {
+                secret: variable.contains("SECRET") || variable.contains("PASSWORD"),
+                variable,
+            });
+        }
+    }
+    if params.iter().any(|p| p.variable.contains("SECRET")) {
+        return (params, Vec::new(), None);
+    }
+    params.push(EnvParameter {
+        variable: "FLASK_SECRET_KEY".into(),
+        secret: true,
+    });
+    let instance_config = text.contains("instance_relative_config=True")
+        && (text.contains("from_pyfile(\"config.py\"") || text.contains("from_pyfile('config.py'"));
+    if instance_config {
+        // No single quote: cmd.exe does not quote with them (and the TOML
+        // reads better as a literal string).
+        let command = r#"python -c "import os; open(\"instance/config.py\", \"w\").write(\"SECRET_KEY = \" + repr(os.environ[\"FLASK_SECRET_KEY\"]) + chr(10))""#;
+        return (
+            params,
+            Vec::new(),
+            Some(SetupGuess {
+                command: command.into(),
+                first_install: false,
+                why: format!(
+                    "{file} reads SECRET_KEY from instance/config.py: written from the FLASK_SECRET_KEY parameter"
+                ),
+                commented: false,
+            }),
+        );
+    }
+    if FLASK_HARDCODED_SECRET.is_match(text) {
+        return (
+            params,
+            vec![format!(
+                "SECRET_KEY is written in {file}: read it from the environment, e.g. app.config[\"SECRET_KEY\"] = os.environ[\"FLASK_SECRET_KEY\"] (the FLASK_SECRET_KEY parameter sets it at install)"
+            )],
+            None,
+        );
+    }
+    params.pop();
+    (params, Vec::new(), None)
 }

@@ -61,6 +61,12 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
     t.push_str(
         "\n[files]                     # globs relative to this file; a glob naming a folder takes all under it\ninclude = [\"**/*\"]\nexclude = [\"**/__pycache__\", \"**/*.pyc\", \".venv\", \"venv\", \".git\", \"vendor\", \"node_modules\", \"**/*.sqlite3\", \"iiswsgi.toml\"]\n",
     );
+    for step in &d.build_steps {
+        t.push_str(&format!(
+            "\n[[build.run]]               # before the files are selected, in a build venv made from the requirements\ncommand = {}\n",
+            toml_str(step)
+        ));
+    }
     t.push_str("\n[gateway]                   # the FastCGI gateway IIS runs (iiswsgi init put it in vendor/)\npath = \"vendor/iiswsgi-gateway.exe\"\narch = \"x64\"\n");
     t.push_str(&format!("\n[python]                    # the server's Python; the requirements are bundled as Windows wheels\nversion = {}\n", toml_str(python_version)));
     match &d.requirements {
@@ -132,7 +138,7 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
             } else {
                 "; run by the install step in the new venv before its self-test"
             },
-            toml_str(&guess.command)
+            toml_literal(&guess.command)
         ));
         if guess.first_install {
             t.push_str(&format!(

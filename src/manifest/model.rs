@@ -64,6 +64,30 @@ pub struct Manifest {
     /// What `iiswsgi verify` asks the installed app by default.
     #[serde(default)]
     pub verify: Verify,
+    /// Steps `iiswsgi build` runs before it selects the files.
+    #[serde(default)]
+    pub build: Build,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Build {
+    /// Commands run before file selection (Django's `python manage.py
+    /// collectstatic --noinput`), in order, from the project folder, in a
+    /// build venv made from `[python] requirements` for this machine
+    /// (cached), with `[iis] app-settings` in the environment; what they
+    /// write is then selected like any file.
+    #[serde(default)]
+    pub run: Vec<BuildCommand>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct BuildCommand {
+    /// The command line (`sh -c`; `cmd /c` on Windows).
+    pub command: String,
+    /// How long it may run: `90s`, `10m` (default), `1h`.
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -67,6 +67,7 @@ pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
     check_hosting(m, &mut problems);
     check_install(m, &mut problems);
     check_verify(m, &mut problems);
+    check_build(m, &mut problems);
     check_run_commands(m, &mut problems);
     check_parameters(&m.parameters, &mut problems);
     check_relative_paths(m, &mut problems);
@@ -297,6 +298,28 @@ fn check_data_folders(m: &Manifest, problems: &mut Problems) {
                     "`{folder}` holds the gateway (`[gateway] dest`), which every deploy replaces"
                 ),
                 "choose another folder for the app's data",
+            );
+        }
+    }
+}
+
+fn check_build(m: &Manifest, problems: &mut Problems) {
+    for (i, run) in m.build.run.iter().enumerate() {
+        let at = KeyPath::root().key("build").key("run").index(i);
+        if run.command.trim().is_empty() {
+            problems.add(
+                at.key("command"),
+                "the build command is empty",
+                "write the command line, as command = \"python manage.py collectstatic --noinput\"",
+            );
+        }
+        if let Some(text) = &run.timeout
+            && let Err(e) = super::duration::seconds(text)
+        {
+            problems.add(
+                at.key("timeout"),
+                format!("timeout {text:?}: {e}"),
+                "write a number and a unit: \"90s\", \"10m\", \"1h\"",
             );
         }
     }

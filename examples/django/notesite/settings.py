@@ -100,7 +100,8 @@ USE_TZ = True
 # https://docs.djangoproject.com/en/5.2/howto/static-files/
 
 STATIC_URL = 'static/'
-# collectstatic's output, served by IIS itself ([iis] static-folders).
+# collectstatic's output ([[build.run]]), served by IIS itself at STATIC_URL
+# ([iis] static).
 STATIC_ROOT = BASE_DIR / 'staticfiles'
 
 # Default primary key field type
