@@ -349,3 +349,36 @@ fn included_requirements_are_followed_and_excluded_servers_left_out() {
         "itsdangerous==2.1.2\n"
     );
 }
+
+/// A pyproject.toml's dependencies, and an optional group named in
+/// `[python] extras`.
+#[test]
+fn a_pyproject_and_its_named_extras_are_resolved() {
+    let Some(tools) = tools() else { return };
+    let dir = project("");
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"w\"\nversion = \"1\"\ndependencies = [\"itsdangerous==2.2.0\"]\n[project.optional-dependencies]\nsignals = [\"blinker==1.9.0\"]\ntesting = [\"pytest\"]\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("iiswsgi.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "requirements = \"requirements.txt\"",
+        "requirements = \"pyproject.toml\"\nextras = [\"signals\"]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let out = iiswsgi(dir.path(), &tools, &["build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        zip_text(
+            &dir.path().join("dist/W-1.msdeploy.zip"),
+            "W/wheelhouse/requirements.txt"
+        ),
+        "blinker==1.9.0\nitsdangerous==2.2.0\n",
+        "the named group, not `testing`"
+    );
+}
