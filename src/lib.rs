@@ -18,6 +18,7 @@ pub mod build_steps;
 pub mod calendar;
 pub mod cli;
 pub mod commands;
+pub mod deploy_files;
 pub mod error;
 pub mod feed;
 pub mod files;

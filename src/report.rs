@@ -137,6 +137,22 @@ impl Reporter {
         }
     }
 
+    /// A file written beside the package for administrators
+    /// (deploy_files.rs); `planned`: `--plan`, not written.
+    pub fn deploy_file(&self, path: &std::path::Path, planned: bool) {
+        match self.format {
+            MessageFormat::Json => self.json(json!({
+                "reason": if planned { "plan-artifact" } else { "artifact" },
+                "kind": "deploy-file",
+                "path": path,
+            })),
+            MessageFormat::Human if planned => {
+                let _ = writeln!(std::io::stdout().lock(), "beside it: {}", path.display());
+            }
+            MessageFormat::Human => self.verbose(&format!("wrote {}", path.display())),
+        }
+    }
+
     /// The package written, or found `fresh` (up to date, not rewritten).
     pub fn package(&self, report: &PackageReport, fresh: bool) {
         match self.format {

@@ -333,6 +333,10 @@ fn outputs_get_the_umask_permissions_not_private_ones() {
         // The listing cache is written only when no folder changed within
         // a second of the build's start: there or not, by timing.
         seen.retain(|e| e != "listing");
-        assert_eq!(seen, ["inputs", "sha256", "xml", "zip"], "umask {umask}");
+        assert_eq!(
+            seen,
+            ["cmd", "inputs", "sha256", "txt", "xml", "xml", "zip"],
+            "the package, its checksum and inputs, the feed, SetParameters.xml, deploy.cmd and its readme, under umask {umask}"
+        );
     }
 }

@@ -103,10 +103,26 @@ fn good_manifest_builds() {
         files,
         [
             ".App-1.0.msdeploy.zip.inputs",
+            "App-1.0.SetParameters.xml",
+            "App-1.0.deploy-readme.txt",
+            "App-1.0.deploy.cmd",
             "App-1.0.msdeploy.zip",
             "App-1.0.msdeploy.zip.sha256"
         ],
-        "the zip, its .sha256 and the record of its inputs (for no-op rebuilds)"
+        "the zip, its .sha256, the record of its inputs (for no-op rebuilds), and what Visual Studio writes beside a package"
+    );
+    // [deploy] scripts = false: the zip and its checksum only.
+    let p = Project::new(&format!("{GOOD}\n[deploy]\nscripts = false\n"));
+    p.cmd(&["build"]).assert().success();
+    let mut files = dist_files(&p.path("dist"));
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ".App-1.0.msdeploy.zip.inputs",
+            "App-1.0.msdeploy.zip",
+            "App-1.0.msdeploy.zip.sha256"
+        ]
     );
 }
 

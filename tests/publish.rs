@@ -81,6 +81,19 @@ fn expected(dir: &Path) -> Vec<(String, Vec<u8>)> {
             "Shop/Shop-1.2.msdeploy.zip.sha256".into(),
             read("Shop-1.2.msdeploy.zip.sha256"),
         ),
+        // What build wrote beside the package for administrators.
+        (
+            "Shop/Shop-1.2.SetParameters.xml".into(),
+            read("Shop-1.2.SetParameters.xml"),
+        ),
+        (
+            "Shop/Shop-1.2.deploy.cmd".into(),
+            read("Shop-1.2.deploy.cmd"),
+        ),
+        (
+            "Shop/Shop-1.2.deploy-readme.txt".into(),
+            read("Shop-1.2.deploy-readme.txt"),
+        ),
         ("shop.webpi.xml".into(), read("Shop.webpi.xml")),
     ]
 }
@@ -168,7 +181,7 @@ fn webdav_publish_downloads_back_identical_and_reruns_are_safe() {
 
     let (code, out) = publish(dir.path(), &["--target", &target], &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 uploaded, 0 replaced, 0 unchanged"), "{out}");
+    assert!(out.contains("6 uploaded, 0 replaced, 0 unchanged"), "{out}");
     for (key, bytes) in expected(dir.path()) {
         assert_eq!(
             get(&format!("{base}{key}")).as_deref(),
@@ -180,7 +193,7 @@ fn webdav_publish_downloads_back_identical_and_reruns_are_safe() {
     // Again: nothing to do.
     let (code, out) = publish(dir.path(), &["--target", &target], &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("0 uploaded, 0 replaced, 3 unchanged"), "{out}");
+    assert!(out.contains("0 uploaded, 0 replaced, 6 unchanged"), "{out}");
 
     // Other bytes under the same version: refused, then replaced with --force.
     std::fs::write(dir.path().join("app.py"), "application = 'changed'\n").unwrap();
@@ -257,6 +270,9 @@ fn s3_publish_to_moto_lists_and_compares() {
     assert_eq!(
         keys,
         [
+            "releases/Shop/Shop-1.2.SetParameters.xml",
+            "releases/Shop/Shop-1.2.deploy-readme.txt",
+            "releases/Shop/Shop-1.2.deploy.cmd",
             "releases/Shop/Shop-1.2.msdeploy.zip",
             "releases/Shop/Shop-1.2.msdeploy.zip.sha256",
             "releases/shop.webpi.xml"
@@ -268,7 +284,7 @@ fn s3_publish_to_moto_lists_and_compares() {
     }
     let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 unchanged"), "{out}");
+    assert!(out.contains("6 unchanged"), "{out}");
 }
 
 #[test]
@@ -327,6 +343,9 @@ fn azure_publish_to_azurite_lists_and_compares() {
     assert_eq!(
         keys,
         [
+            "apps/Shop/Shop-1.2.SetParameters.xml",
+            "apps/Shop/Shop-1.2.deploy-readme.txt",
+            "apps/Shop/Shop-1.2.deploy.cmd",
             "apps/Shop/Shop-1.2.msdeploy.zip",
             "apps/Shop/Shop-1.2.msdeploy.zip.sha256",
             "apps/shop.webpi.xml"
@@ -348,7 +367,7 @@ fn transient_503s_are_retried_and_each_object_lands_once() {
     let dir = project(&manifest(&server.url("r/")));
     let (code, out) = publish(dir.path(), &["--target", &server.url("r")], &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 uploaded"), "{out}");
+    assert!(out.contains("6 uploaded"), "{out}");
     let files: Vec<String> = stored(&server)
         .iter()
         .map(|p| {
@@ -361,6 +380,9 @@ fn transient_503s_are_retried_and_each_object_lands_once() {
     assert_eq!(
         files,
         [
+            "r/Shop/Shop-1.2.SetParameters.xml",
+            "r/Shop/Shop-1.2.deploy-readme.txt",
+            "r/Shop/Shop-1.2.deploy.cmd",
             "r/Shop/Shop-1.2.msdeploy.zip",
             "r/Shop/Shop-1.2.msdeploy.zip.sha256",
             "r/shop.webpi.xml"
@@ -458,7 +480,7 @@ fn dry_run_lists_sizes_and_hashes_and_touches_nothing() {
         .filter(|l| l.contains("\"published\""))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     let zip = std::fs::read(dir.path().join("dist/Shop-1.2.msdeploy.zip")).unwrap();
     assert_eq!(
         lines[0]["location"],
@@ -633,7 +655,7 @@ fn webdav_folders_that_do_not_exist_yet_are_created() {
     let dir = project(&manifest(&base));
     let (code, out) = publish(dir.path(), &["--target", &server.url("pkgs/")], &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 uploaded"), "{out}");
+    assert!(out.contains("6 uploaded"), "{out}");
     for (key, bytes) in expected(dir.path()) {
         assert_eq!(
             get(&format!("{base}{key}")).as_deref(),
@@ -665,7 +687,7 @@ fn without_a_feed_url_the_feed_goes_to_the_target_root_and_says_where() {
     let (code, out) = publish(dir.path(), &["--target", &server.url("releases")], &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("3 uploaded"),
+        out.contains("6 uploaded"),
         "package, checksum and feed: {out}"
     );
     let feed_url = server.url("releases/Shop.webpi.xml");
@@ -766,7 +788,7 @@ fn large_packages_stream_to_s3_in_parts_and_to_http_in_one_streamed_put() {
     // Re-run: compared by streaming the object back, nothing uploaded.
     let (code, out) = publish(dir.path(), &["--target", "s3://bucket/releases"], &env);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 unchanged"), "{out}");
+    assert!(out.contains("6 unchanged"), "{out}");
 
     // HTTP: one PUT streamed from the file, retried from the start after a 503.
     let Some((http, log)) = flaky(&["--fail-first", "1"]) else {

@@ -37,8 +37,12 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
     for w in &plan.warnings {
         reporter.warning(w);
     }
+    let deploy_files = crate::deploy_files::files(project, &plan.package_file);
     if args.plan {
         reporter.plan(&plan);
+        for f in &deploy_files {
+            reporter.deploy_file(&out.join(&f.name), true);
+        }
         return Ok(());
     }
     reporter.left_out(&plan);
@@ -59,6 +63,14 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
             }
         }
         Outcome::Fresh(report) => reporter.package(&report, true),
+    }
+    // Beside the package, rewritten only when they change.
+    for f in &deploy_files {
+        let path = out.join(&f.name);
+        if std::fs::read(&path).ok().as_deref() != Some(f.text.as_bytes()) {
+            crate::package::write_atomically(&path, f.text.as_bytes())?;
+        }
+        reporter.deploy_file(&path, false);
     }
     let skips = crate::msdeploy::skip_rules::skip_rules(&project.manifest);
     if !skips.is_empty() {

@@ -67,6 +67,25 @@ pub struct Manifest {
     /// Steps `iiswsgi build` runs before it selects the files.
     #[serde(default)]
     pub build: Build,
+    /// What `iiswsgi build` writes beside the package for administrators.
+    #[serde(default)]
+    pub deploy: Deploy,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all(deserialize = "kebab-case"))]
+pub struct Deploy {
+    /// `<name>-<version>.SetParameters.xml`, `.deploy.cmd` and
+    /// `.deploy-readme.txt` beside the package, as Visual Studio writes
+    /// them (default true).
+    #[serde(default = "yes")]
+    pub scripts: bool,
+}
+
+impl Default for Deploy {
+    fn default() -> Self {
+        Deploy { scripts: true }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -57,6 +57,8 @@ pub struct ObjectReport {
 enum Kind {
     Package,
     Checksum,
+    /// SetParameters.xml, deploy.cmd, the deploy readme.
+    Companion,
     Feed,
 }
 
@@ -198,11 +200,30 @@ fn plan(
             kind: Kind::Package,
         });
         items.push(Item {
-            key: checksum_key,
+            key: checksum_key.clone(),
             sha256: hex(&Sha256::digest(sums.as_bytes())),
             body: Body::Memory(Bytes::from(sums)),
             kind: Kind::Checksum,
         });
+        // What build wrote beside it for administrators (deploy_files.rs),
+        // beside it on the server too; never in the feed.
+        let folder = checksum_key
+            .rsplit_once('/')
+            .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+        let base = crate::deploy_files::base_name(&facts.file_name);
+        for suffix in crate::deploy_files::SUFFIXES {
+            let name = format!("{base}{suffix}");
+            let path = facts.path.with_file_name(&name);
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            items.push(Item {
+                key: format!("{folder}{name}"),
+                sha256: hex(&Sha256::digest(&bytes)),
+                body: Body::Memory(Bytes::from(bytes)),
+                kind: Kind::Companion,
+            });
+        }
         Ok(())
     };
     // Without [feed] url the feed goes to the target's root as
