@@ -61,6 +61,23 @@ pub fn relative_name(app_dir: &Path, path: &Path) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Folders of the app folder that are not the app's code: environments
+/// (pip writing into a venv must not reload the app; a bare venv alone is
+/// some 185 folders to watch), caches and version control. Not watched.
+pub const NOT_WATCHED: [&str; 7] = [
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    ".git",
+    ".hg",
+];
+
+fn unwatched(name: &std::ffi::OsStr) -> bool {
+    NOT_WATCHED.iter().any(|n| name == *n)
+}
+
 /// Whether a changed file under the app folder should reload the app.
 pub fn matters(pattern: &Regex, app_dir: &Path, path: &Path) -> bool {
     let Some(name) = relative_name(app_dir, path) else {
@@ -68,6 +85,12 @@ pub fn matters(pattern: &Regex, app_dir: &Path, path: &Path) -> bool {
     };
     // Bytecode caches change on every import: never a reason to reload.
     if name.contains("__pycache__") {
+        return false;
+    }
+    if Path::new(&name)
+        .components()
+        .any(|c| unwatched(c.as_os_str()))
+    {
         return false;
     }
     pattern.is_match(&name)
@@ -92,7 +115,16 @@ pub fn watch(
             flag.set(path.clone());
         }
     })?;
-    watcher.watch(&root, RecursiveMode::Recursive)?;
+    // The app folder itself, and each folder in it but the unwatched ones
+    // (a folder made at the top later is seen made, not watched inside).
+    watcher.watch(&root, RecursiveMode::NonRecursive)?;
+    for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !unwatched(&entry.file_name()) {
+            // A folder that went away meanwhile is no reason to fail.
+            let _ = watcher.watch(&entry.path(), RecursiveMode::Recursive);
+        }
+    }
     Ok(watcher)
 }
 
@@ -144,5 +176,29 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         };
         assert_eq!(got, Some(root.join("app.py")));
+    }
+
+    #[test]
+    fn pip_writing_into_a_venv_in_the_app_folder_reloads_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let site = root.join(".venv/lib/python3.11/site-packages/pkg");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        let flag = Arc::new(ChangeFlag::default());
+        let re = Regex::new(&format!("^(?:{DEFAULT_RESTART_REGEX})")).unwrap();
+        let _w = watch(&root, re, flag.clone()).unwrap();
+        std::fs::write(site.join("__init__.py"), "x = 1\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(flag.take(), None, "a venv's files are not the app's");
+        std::fs::write(root.join("pkg/views.py"), "x = 2\n").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while flag.take().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a package of the app is still watched"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }

@@ -482,6 +482,42 @@ fn the_gateway_refuses_what_pep_3333_forbids() {
         "{}",
         r.text()
     );
+    // Response splitting through the status line: a header, a body.
+    for query in ["header", "body"] {
+        let r = gw.get(&format!("/status-injection?{query}"));
+        assert_eq!(r.status, 500, "{query}");
+        assert!(
+            r.text().contains("ValueError: status '200 OK\\r\\n")
+                && r.text().contains("with no control character")
+                && r.header("Set-Cookie").is_none()
+                && !r.text().starts_with("INJECTED"),
+            "{query}: {}",
+            r.text()
+        );
+    }
+    // NUL and other control characters in a header's name or value.
+    for (query, said) in [
+        ("name", "ValueError: invalid header name 'X-A\\x00B'"),
+        (
+            "value",
+            "ValueError: header 'X-A' has control character '\\x00' in its value",
+        ),
+        (
+            "bell",
+            "ValueError: header 'X-A' has control character '\\x07' in its value",
+        ),
+    ] {
+        let r = gw.get(&format!("/control-in-header?{query}"));
+        assert_eq!(r.status, 500, "{query}");
+        assert!(r.text().contains(said), "{query}: {}", r.text());
+        assert!(
+            !r.body.contains(&0u8)
+                && r.headers
+                    .iter()
+                    .all(|(k, v)| !k.contains('\0') && !v.contains('\0')),
+            "{query}: no NUL reaches the web server"
+        );
+    }
 }
 
 #[test]
@@ -694,4 +730,33 @@ mod sha2_like {
                 .collect()
         }
     }
+}
+
+/// While a write blocks (the client does not read), the GIL is released:
+/// a thread of the app keeps running. On a gateway that held it through
+/// writes below 64 KiB, the thread did not run once while the client waited.
+#[test]
+fn a_blocked_write_lets_the_apps_other_threads_run() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    let mut bytes = begin(1, false, &get_params("/background", &[]));
+    bytes.extend(stdin(1, b""));
+    s.write_all(&bytes).unwrap();
+    // Not reading for a while: the socket's buffer fills, the writes block.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let r = read_response(&mut s, 1);
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    let tail = text.rsplit('\n').next().unwrap();
+    let (ticks, seconds) = tail
+        .strip_prefix("ticks=")
+        .and_then(|t| t.split_once(" seconds="))
+        .map(|(t, s)| (t.parse::<u32>().unwrap(), s.parse::<f64>().unwrap()))
+        .unwrap_or_else(|| panic!("{tail}"));
+    assert!(seconds >= 1.0, "the writes did block ({seconds} s)");
+    // About 200 when it runs freely; a handful when the GIL is held.
+    assert!(
+        ticks >= 60,
+        "the app's thread ticked {ticks} times in {seconds} s of blocked writes"
+    );
 }

@@ -9,6 +9,7 @@ sends a head still pending, ``headers_sent`` says whether any went out.
 
 import importlib
 import os
+import re
 import sys
 import traceback
 
@@ -124,15 +125,24 @@ class FileWrapper:
             yield block
 
 
+# What may not reach the web server from an app's status or headers (the
+# response-splitting characters, NUL and every other control character;
+# a value may hold a tab). One compiled search each: this runs for every
+# header of every response.
+_NOT_A_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]").search
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
+_STATUS = re.compile(r"[0-9]{3} [^\x00-\x1f\x7f]*\Z").match
+
+
 def _check_header(name, value):
     if type(name) is not str or type(value) is not str:
         raise TypeError("header names and values must be str, not %r: %r" % (type(name).__name__, (name, value)))
-    # Plain `in` tests, not a generator: this runs for every header of
-    # every response.
-    if not name or ":" in name or "\r" in name or "\n" in name or " " in name or "\t" in name:
+    if not name or _NOT_A_TOKEN(name):
         raise ValueError("invalid header name %r" % name)
-    if "\r" in value or "\n" in value:
-        raise ValueError("header %r has a line break in its value" % name)
+    bad = _CONTROL_IN_VALUE(value)
+    if bad:
+        what = "a line break" if bad.group() in "\r\n" else "control character %r" % bad.group()
+        raise ValueError("header %r has %s in its value" % (name, what))
 
 
 def run(app, environ, out):
@@ -150,8 +160,8 @@ def run(app, environ, out):
             raise AssertionError("start_response called a second time without exc_info")
         if type(status) is not str:
             raise TypeError("status must be str, not %s" % type(status).__name__)
-        if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
-            raise ValueError("status %r is not '<3 digits> <reason>'" % status)
+        if not _STATUS(status):
+            raise ValueError("status %r is not '<3 digits> <reason>' with no control character" % status)
         if type(headers) is not list:
             raise TypeError("headers must be a list, not %s" % type(headers).__name__)
         parts = ["Status: ", status, "\r\n"]

@@ -252,13 +252,11 @@ impl Output {
             }
             .map_err(Some)
         };
-        // Small writes to a local socket do not block for long: not worth
-        // releasing the GIL (about a microsecond each way).
-        let result = if now && bytes.len() >= 64 * 1024 {
-            py.detach(write)
-        } else {
-            write()
-        };
+        // Any write to the connection may block (a client that does not
+        // read fills the socket's buffer with a few kilobytes): the app's
+        // other threads (a scheduler, an APM agent) run meanwhile. Queued
+        // bytes only go to a buffer.
+        let result = if now { py.detach(write) } else { write() };
         match result {
             Ok(()) => {
                 self.sent = true;

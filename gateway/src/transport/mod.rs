@@ -33,7 +33,7 @@ impl Listener {
         if let Some(path) = addr.strip_prefix("unix:") {
             #[cfg(unix)]
             {
-                let _ = std::fs::remove_file(path);
+                unix::clear_stale_socket(std::path::Path::new(path))?;
                 return Ok(Listener::Unix(std::os::unix::net::UnixListener::bind(
                     path,
                 )?));

@@ -40,3 +40,59 @@ pub(super) fn inherited() -> io::Result<Listener> {
         }
     })
 }
+
+/// Makes way for a socket at `path`: a socket nobody answers on (left by a
+/// gateway that ended) is removed; a socket someone answers on (another
+/// instance serving) and anything that is not a socket are left alone, and
+/// are an error naming the path.
+pub fn clear_stale_socket(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(()); // nothing there
+    };
+    if !meta.file_type().is_socket() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: something that is not a socket is there; remove it, or bind elsewhere",
+                path.display()
+            ),
+        ));
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "{}: another process is serving on this socket; stop it, or bind elsewhere",
+                path.display()
+            ),
+        )),
+        Err(_) => std::fs::remove_file(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clear_stale_socket;
+
+    #[test]
+    fn only_a_stale_socket_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-socket");
+        std::fs::write(&file, "data").unwrap();
+        let e = clear_stale_socket(&file).unwrap_err();
+        assert!(e.to_string().contains("not a socket"), "{e}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
+
+        let live = dir.path().join("live.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
+        let e = clear_stale_socket(&live).unwrap_err();
+        assert!(e.to_string().contains("another process is serving"), "{e}");
+        assert!(live.exists());
+        drop(listener); // the socket file stays, nobody answers: stale
+
+        clear_stale_socket(&live).unwrap();
+        assert!(!live.exists());
+        clear_stale_socket(&live).unwrap();
+    }
+}

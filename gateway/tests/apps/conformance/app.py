@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 from wsgiref.validate import validator
@@ -182,6 +183,52 @@ def header_injection(environ, start_response):
     return [b"never"]
 
 
+def status_injection(environ, start_response):
+    # ?header: a header smuggled into the status line; ?body: a body.
+    status = {
+        "header": "200 OK\r\nSet-Cookie: injected=1",
+        "body": "200 OK\r\n\r\nINJECTED BODY",
+    }[environ["QUERY_STRING"]]
+    start_response(status, [("Content-Type", "text/plain")])
+    return [b"never"]
+
+
+def control_in_header(environ, start_response):
+    # ?name / ?value: a NUL in either; ?bell: another control character.
+    header = {
+        "name": ("X-A\x00B", "v"),
+        "value": ("X-A", "v\x00w"),
+        "bell": ("X-A", "v\x07"),
+    }[environ["QUERY_STRING"]]
+    start_response("200 OK", [header])
+    return [b"never"]
+
+
+def background(environ, start_response):
+    """8 MiB in 8 KiB writes while a thread of the app ticks every 5 ms;
+    the last line says how often it ticked while the body went out (a
+    client that does not read makes the writes block)."""
+    ticks = [0]
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks[0] += 1
+            time.sleep(0.005)
+
+    threading.Thread(target=tick, daemon=True).start()
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+    def body():
+        started, before = time.monotonic(), ticks[0]
+        for _ in range(1024):
+            yield b"x" * 8192
+        stop.set()
+        yield ("\nticks=%d seconds=%.2f" % (ticks[0] - before, time.monotonic() - started)).encode()
+
+    return body()
+
+
 def file_wrapper(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return environ["wsgi.file_wrapper"](open(__file__, "rb"), 1000)
@@ -214,7 +261,10 @@ ROUTES = {
     "/bad-header": bad_header,
     "/bad-header-name": bad_header_name,
     "/header-injection": header_injection,
+    "/status-injection": status_injection,
+    "/control-in-header": control_in_header,
     "/file": file_wrapper,
+    "/background": background,
     "/slow": slow,
     "/nope": not_found,
 }
