@@ -63,8 +63,9 @@ impl Reporter {
         }
     }
 
-    /// Every entry of a plan, then its documents.
-    pub fn plan(&self, plan: &BuildPlan) {
+    /// Every entry of a plan, then its documents, then the files written
+    /// beside the package (`beside`).
+    pub fn plan(&self, plan: &BuildPlan, beside: &[std::path::PathBuf]) {
         match self.format {
             MessageFormat::Json => {
                 for e in &plan.entries {
@@ -82,6 +83,11 @@ impl Reporter {
                 }
                 for (path, why) in &plan.left_out {
                     self.json(json!({"reason": "left-out", "path": path, "why": why}));
+                }
+                for path in beside {
+                    self.json(
+                        json!({"reason": "plan-artifact", "kind": "deploy-file", "path": path}),
+                    );
                 }
                 self.json(json!({"reason": "plan", "package": plan.package_file, "entries": plan.entries.len()}));
             }
@@ -109,6 +115,9 @@ impl Reporter {
                     plan.package_file
                 );
                 self.left_out_to(&mut out, plan);
+                for path in beside {
+                    let _ = writeln!(out, "beside it: {}", path.display());
+                }
             }
         }
     }
@@ -138,17 +147,14 @@ impl Reporter {
     }
 
     /// A file written beside the package for administrators
-    /// (deploy_files.rs); `planned`: `--plan`, not written.
-    pub fn deploy_file(&self, path: &std::path::Path, planned: bool) {
+    /// (deploy_files.rs).
+    pub fn deploy_file(&self, path: &std::path::Path) {
         match self.format {
             MessageFormat::Json => self.json(json!({
-                "reason": if planned { "plan-artifact" } else { "artifact" },
+                "reason": "artifact",
                 "kind": "deploy-file",
                 "path": path,
             })),
-            MessageFormat::Human if planned => {
-                let _ = writeln!(std::io::stdout().lock(), "beside it: {}", path.display());
-            }
             MessageFormat::Human => self.verbose(&format!("wrote {}", path.display())),
         }
     }

@@ -207,6 +207,20 @@ fn plan_writes_nothing_and_lists_every_entry() {
             "PyramidIISApp/web.config"
         ]
     );
+    // What build would write beside the package, listed (not written).
+    let beside: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["reason"] == "plan-artifact")
+        .map(|l| l["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        beside,
+        [
+            "PyramidIISApp-0.2.SetParameters.xml",
+            "PyramidIISApp-0.2.deploy.cmd",
+            "PyramidIISApp-0.2.deploy-readme.txt"
+        ]
+    );
     let summary = lines.last().unwrap();
     assert_eq!(summary["reason"], "plan");
     assert_eq!(summary["package"], "PyramidIISApp-0.2.msdeploy.zip");

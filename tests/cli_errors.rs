@@ -571,6 +571,9 @@ fn failed_build_keeps_the_previous_package() {
         left,
         [
             ".App-1.0.msdeploy.zip.inputs",
+            "App-1.0.SetParameters.xml",
+            "App-1.0.deploy-readme.txt",
+            "App-1.0.deploy.cmd",
             "App-1.0.msdeploy.zip",
             "App-1.0.msdeploy.zip.sha256"
         ],
@@ -595,6 +598,9 @@ fn leftovers_of_a_killed_build_are_removed() {
         [
             ".App-1.0.msdeploy.zip.inputs",
             ".unrelated.tmp",
+            "App-1.0.SetParameters.xml",
+            "App-1.0.deploy-readme.txt",
+            "App-1.0.deploy.cmd",
             "App-1.0.msdeploy.zip",
             "App-1.0.msdeploy.zip.sha256"
         ]

@@ -39,10 +39,8 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
     }
     let deploy_files = crate::deploy_files::files(project, &plan.package_file);
     if args.plan {
-        reporter.plan(&plan);
-        for f in &deploy_files {
-            reporter.deploy_file(&out.join(&f.name), true);
-        }
+        let beside: Vec<_> = deploy_files.iter().map(|f| out.join(&f.name)).collect();
+        reporter.plan(&plan, &beside);
         return Ok(());
     }
     reporter.left_out(&plan);
@@ -64,13 +62,12 @@ fn build_one(project: &Project, args: &BuildArgs, reporter: &Reporter) -> Result
         }
         Outcome::Fresh(report) => reporter.package(&report, true),
     }
-    // Beside the package, rewritten only when they change.
+    // Beside the package, written anew as the package's checksum is (a few
+    // kilobytes; with the permissions of this build's umask).
     for f in &deploy_files {
         let path = out.join(&f.name);
-        if std::fs::read(&path).ok().as_deref() != Some(f.text.as_bytes()) {
-            crate::package::write_atomically(&path, f.text.as_bytes())?;
-        }
-        reporter.deploy_file(&path, false);
+        crate::package::write_atomically(&path, f.text.as_bytes())?;
+        reporter.deploy_file(&path);
     }
     let skips = crate::msdeploy::skip_rules::skip_rules(&project.manifest);
     if !skips.is_empty() {
