@@ -48,6 +48,11 @@ impl ChangeFlag {
 fn is_change(kind: &EventKind) -> bool {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        // inotify reports every write of a file and then its close: the
+        // close alone counts, so one save is one reload (a request between
+        // the write and the close would otherwise reload twice).
+        #[cfg(target_os = "linux")]
+        EventKind::Modify(notify::event::ModifyKind::Data(_)) => false,
         EventKind::Access(_) | EventKind::Other | EventKind::Any => false,
         _ => true,
     }
