@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::manifest::duration::{DEFAULT_SETUP_TIMEOUT, seconds};
+use crate::manifest::duration::timeout_or_default;
 use crate::manifest::{KeyPath, Project};
 use crate::package::zip_writer::hex;
 use crate::report::Reporter;
@@ -38,11 +38,7 @@ pub fn run(project: &Project, reporter: &Reporter) -> Result<(), Error> {
             .index(i)
             .key("command");
         reporter.status("Running", &step.command);
-        let timeout = step
-            .timeout
-            .as_deref()
-            .map_or(Ok(DEFAULT_SETUP_TIMEOUT), seconds)
-            .unwrap_or(DEFAULT_SETUP_TIMEOUT);
+        let timeout = timeout_or_default(step.timeout.as_deref());
         let mut cmd = shell(&step.command);
         cmd.current_dir(&project.root)
             .envs(&project.manifest.iis.app_settings)

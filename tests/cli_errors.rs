@@ -862,3 +862,21 @@ fn build_steps_run_before_selection_with_the_app_settings_and_a_failure_stops_th
         ],
     );
 }
+
+#[test]
+fn verify_requests_in_the_manifest_are_checked_with_their_place() {
+    let p = Project::new(&format!(
+        "{GOOD}\n[verify]\nrequests = [\"/=200:Welcome\", \"health=200\", \"/=999\"]\n"
+    ));
+    let err = p.build_fails(78);
+    assert_contains(
+        &err,
+        &[
+            "\"health=200\": a request starts with '/'",
+            &p.loc("\"health=200\""),
+            "\"/=999\": 999 is not an HTTP status",
+            &p.loc("\"/=999\""),
+            "write PATH[=STATUS][:TEXT]",
+        ],
+    );
+}

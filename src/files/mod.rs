@@ -419,18 +419,18 @@ fn walk_and_match(
         if let Some((_, above)) = included_dirs.last() {
             hits.extend(above);
         }
-        let is_dir = file.is_err();
-        // Why git or the built-in list would leave this entry out.
-        let why_not = shipping
-            .never
-            .what(&rel)
-            .map(|what| format!("never packaged unless named: {what}"))
-            .or_else(|| {
-                shipping
-                    .git
-                    .as_ref()
-                    .and_then(|g| g.why_ignored(&rules.root.join(&rel), is_dir, &folder_rules))
-            });
+        // Why git or the built-in list would leave this entry out (asked
+        // only of what the globs select: the rest is not packaged anyway).
+        let why_not = |never: Option<&str>, is_dir: bool| {
+            never
+                .map(|what| format!("never packaged unless named: {what}"))
+                .or_else(|| {
+                    shipping
+                        .git
+                        .as_ref()
+                        .and_then(|g| g.why_ignored(&rules.root.join(&rel), is_dir, &folder_rules))
+                })
+        };
         let (source, size, stamp, link) = match file {
             Ok(file) => file,
             Err(folder_stamp) => {
@@ -438,7 +438,7 @@ fn walk_and_match(
                     excluded_dir = Some(rel);
                     continue;
                 }
-                if let Some(why) = why_not {
+                if let Some(why) = why_not(shipping.never.what(&rel), true) {
                     if !shipping.names_within(&rel) {
                         // Nothing under it is named: not even listed.
                         if !hits.is_empty() || !included_dirs.is_empty() {
@@ -470,7 +470,7 @@ fn walk_and_match(
             continue;
         }
         let never = shipping.never.what(&rel);
-        let why_not = why_not.or_else(|| unshipped.last().map(|u| u.why.clone()));
+        let why_not = why_not(never, false).or_else(|| unshipped.last().map(|u| u.why.clone()));
         if let Some(why) = why_not {
             if !shipping.names(&rel, &hits) {
                 recorder.left_out(&rel, &why);

@@ -311,22 +311,7 @@ fn django(dir: &Path) -> Option<Detected> {
             "DJANGO_SETTINGS_MODULE = {settings_module} is a guess from the module's name: check it ([iis] app-settings)"
         ));
     }
-    let mut seen = Vec::new();
-    for cap in ENV_READ.captures_iter(&settings) {
-        let var = cap
-            .get(1)
-            .or(cap.get(2))
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_default();
-        if var.is_empty() || seen.contains(&var) {
-            continue;
-        }
-        seen.push(var.clone());
-        d.parameters.push(EnvParameter {
-            secret: var.contains("SECRET") || var.contains("PASSWORD"),
-            variable: var,
-        });
-    }
+    d.parameters.extend(env_parameters(&settings));
     for (needle, var, why) in [
         (
             "SECRET_KEY",
@@ -851,53 +836,56 @@ static FLASK_HARDCODED_SECRET: LazyLock<Regex> =
 /// parameter and a TODO to read it from the environment. Settings the app
 /// reads from the environment are parameters. (parameters, notes, set-up)
 fn flask_secret(text: &str, file: &str) -> (Vec<EnvParameter>, Vec<String>, Option<SetupGuess>) {
-    let mut params: Vec<EnvParameter> = Vec::new();
-    for c in ENV_READ.captures_iter(text) {
-        let Some(variable) = c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned()) else {
-            continue;
-        };
-        if !params.iter().any(|p| p.variable == variable) {
-            params.push(EnvParameter {
-                secret: variable.contains("SECRET") || variable.contains("PASSWORD"),
-                variable,
-            });
-        }
-    }
+    let mut params = env_parameters(text);
     if params.iter().any(|p| p.variable.contains("SECRET")) {
         return (params, Vec::new(), None);
     }
-    params.push(EnvParameter {
+    let secret = EnvParameter {
         variable: "FLASK_SECRET_KEY".into(),
         secret: true,
-    });
+    };
     let instance_config = text.contains("instance_relative_config=True")
         && (text.contains("from_pyfile(\"config.py\"") || text.contains("from_pyfile('config.py'"));
     if instance_config {
         // No single quote: cmd.exe does not quote with them (and the TOML
         // reads better as a literal string).
         let command = r#"python -c "import os; open(\"instance/config.py\", \"w\").write(\"SECRET_KEY = \" + repr(os.environ[\"FLASK_SECRET_KEY\"]) + chr(10))""#;
-        return (
-            params,
-            Vec::new(),
-            Some(SetupGuess {
-                command: command.into(),
-                first_install: false,
-                why: format!(
-                    "{file} reads SECRET_KEY from instance/config.py: written from the FLASK_SECRET_KEY parameter"
-                ),
-                commented: false,
-            }),
-        );
+        params.push(secret);
+        let setup = SetupGuess {
+            command: command.into(),
+            first_install: false,
+            why: format!(
+                "{file} reads SECRET_KEY from instance/config.py: written from the FLASK_SECRET_KEY parameter"
+            ),
+            commented: false,
+        };
+        return (params, Vec::new(), Some(setup));
     }
     if FLASK_HARDCODED_SECRET.is_match(text) {
-        return (
-            params,
-            vec![format!(
-                "SECRET_KEY is written in {file}: read it from the environment, e.g. app.config[\"SECRET_KEY\"] = os.environ[\"FLASK_SECRET_KEY\"] (the FLASK_SECRET_KEY parameter sets it at install)"
-            )],
-            None,
+        params.push(secret);
+        let note = format!(
+            "SECRET_KEY is written in {file}: read it from the environment, e.g. app.config[\"SECRET_KEY\"] = os.environ[\"FLASK_SECRET_KEY\"] (the FLASK_SECRET_KEY parameter sets it at install)"
         );
+        return (params, vec![note], None);
     }
-    params.pop();
     (params, Vec::new(), None)
+}
+
+/// The settings `text` reads from the environment (`os.environ.get("X")`,
+/// `os.getenv`, `os.environ["X"]`), once each, in order: parameters, the
+/// ones named like secrets or passwords as Password parameters.
+fn env_parameters(text: &str) -> Vec<EnvParameter> {
+    let mut params: Vec<EnvParameter> = Vec::new();
+    for c in ENV_READ.captures_iter(text) {
+        let Some(variable) = c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned()) else {
+            continue;
+        };
+        if !variable.is_empty() && !params.iter().any(|p| p.variable == variable) {
+            params.push(EnvParameter {
+                secret: variable.contains("SECRET") || variable.contains("PASSWORD"),
+                variable,
+            });
+        }
+    }
+    params
 }

@@ -43,8 +43,15 @@ pub fn seconds(text: &str) -> Result<u64, String> {
     }
 }
 
-/// The default `[[install.run]] timeout`: ten minutes.
+/// The default `[[install.run]]` and `[[build.run]]` timeout: ten minutes.
 pub const DEFAULT_SETUP_TIMEOUT: u64 = 600;
+
+/// A command's `timeout` in seconds, or the default when it gives none
+/// (validation has refused one that does not parse).
+pub fn timeout_or_default(text: Option<&str>) -> u64 {
+    text.map_or(Ok(DEFAULT_SETUP_TIMEOUT), seconds)
+        .unwrap_or(DEFAULT_SETUP_TIMEOUT)
+}
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@
 //! `[[install.run]]`); an install without it has no data folders and no
 //! set-up commands.
 
-use crate::manifest::duration::{DEFAULT_SETUP_TIMEOUT, seconds};
+use crate::manifest::duration::timeout_or_default;
 use crate::manifest::model::Manifest;
 use crate::xml_escape::escape;
 
@@ -55,11 +55,7 @@ pub fn render(manifest: &Manifest, commands: &[String]) -> Option<String> {
         ));
     }
     for (run, command) in runs.iter().zip(commands) {
-        let timeout = run
-            .timeout
-            .as_deref()
-            .map_or(Ok(DEFAULT_SETUP_TIMEOUT), seconds)
-            .unwrap_or(DEFAULT_SETUP_TIMEOUT);
+        let timeout = timeout_or_default(run.timeout.as_deref());
         let codes: Vec<String> = run.success_codes.iter().map(i64::to_string).collect();
         out.push_str(&format!(
             "  <run command=\"{}\" timeoutSeconds=\"{timeout}\" successCodes=\"{}\" when=\"{}\" />\n",
@@ -79,11 +75,6 @@ pub fn total_timeout(manifest: &Manifest) -> u64 {
         .install
         .run
         .iter()
-        .map(|r| {
-            r.timeout
-                .as_deref()
-                .map_or(Ok(DEFAULT_SETUP_TIMEOUT), seconds)
-                .unwrap_or(DEFAULT_SETUP_TIMEOUT)
-        })
+        .map(|r| timeout_or_default(r.timeout.as_deref()))
         .sum()
 }
