@@ -16,6 +16,7 @@ pub mod cli;
 pub mod fastcgi;
 pub mod install;
 pub mod log;
+pub mod program;
 pub mod python;
 pub mod restart;
 pub mod serve;

@@ -320,7 +320,7 @@ impl Gateway {
             }
         }
         // IIS layout: <app>\bin\iiswsgi-gateway.exe beside <app>\web.config.
-        if let Ok(exe) = std::env::current_exe()
+        if let Some(exe) = crate::python::hosted::program_path()
             && let Some(bin) = exe.parent()
             && let Some(app) = bin.parent()
             && crate::web_config::find(app).is_some()

@@ -165,8 +165,13 @@ pub fn app_dir(given: Option<&Path>) -> Result<PathBuf, Failure> {
             )
         });
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| fail("locate the app", e.to_string(), "pass --app-dir"))?;
+    let exe = crate::python::hosted::program_path().ok_or_else(|| {
+        fail(
+            "locate the app",
+            "the gateway's own path is unknown",
+            "pass --app-dir",
+        )
+    })?;
     exe.parent()
         .and_then(Path::parent)
         .filter(|d| crate::web_config::find(d).is_some())
@@ -323,11 +328,18 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
         )
     })?;
     // On Windows, the exe IIS will run; elsewhere (verify's Linux install)
-    // the package's exe cannot run, and this gateway serves the same app.
-    let tested_with = if cfg!(windows) {
-        gateway.clone().or_else(|| packaged.clone())
+    // the package's exe cannot run, and this gateway serves the same app:
+    // this executable, or hosted, the module under the new venv's python.
+    let venv = environment.as_ref().map(|e| e.venv.as_path());
+    let tested_with: Option<Vec<std::ffi::OsString>> = if cfg!(windows) {
+        gateway
+            .clone()
+            .or_else(|| packaged.clone())
+            .map(|exe| vec![exe.into()])
+    } else if crate::python::hosted() {
+        crate::python::hosted::command(venv)
     } else {
-        std::env::current_exe().ok()
+        std::env::current_exe().ok().map(|exe| vec![exe.into()])
     };
     match (&tests, &tested_with, setting("WSGI_HANDLER")) {
         (None, _, _) => journal.say("  off (IISWSGI_SELF_TEST)"),
@@ -340,7 +352,7 @@ pub fn install(options: &Options) -> Result<Journal, Failure> {
                 .map(|r| r.path.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            exe.display()
+            Path::new(&exe[0]).display()
         )),
         (Some(requests), Some(exe), Some(_)) => {
             let script_name = iis_app

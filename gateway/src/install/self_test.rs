@@ -164,12 +164,13 @@ impl Drop for Endpoint {
     }
 }
 
-/// Serves the app with `gateway` from `venv` and asks it `requests`
+/// Serves the app with `gateway` (a program and its leading arguments)
+/// from `venv` and asks it `requests`
 /// (under `script_name`, the app's path in its site); Err says which
 /// request failed and what the app answered. `work` is a folder of the
 /// install's own (the state folder).
 pub fn run(
-    gateway: &Path,
+    gateway: &[std::ffi::OsString],
     app: &Path,
     venv: Option<&Path>,
     script_name: &str,
@@ -177,23 +178,25 @@ pub fn run(
     work: &Path,
 ) -> Result<Vec<String>, String> {
     let endpoint = Endpoint::pick(work)?;
-    let mut cmd = Command::new(gateway);
-    cmd.args([
-        "--bind",
-        &endpoint.bind_arg(),
-        "--show-traceback",
-        "--app-dir",
-    ])
-    .arg(app)
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
+    let (program, leading) = gateway.split_first().ok_or("no gateway to run")?;
+    let mut cmd = Command::new(program);
+    cmd.args(leading)
+        .args([
+            "--bind",
+            &endpoint.bind_arg(),
+            "--show-traceback",
+            "--app-dir",
+        ])
+        .arg(app)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     if let Some(v) = venv {
         cmd.arg("--venv").arg(v);
     }
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", gateway.display()))?;
+        .map_err(|e| format!("cannot start {}: {e}", Path::new(program).display()))?;
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     if let Some(mut stderr) = child.stderr.take() {
         let log = log.clone();

@@ -2,6 +2,7 @@
 //! handler, and running one request through `shim.py`.
 
 pub mod dll_folder;
+pub mod hosted;
 pub mod startup;
 pub mod streams;
 #[cfg(windows)]
@@ -20,6 +21,7 @@ use crate::fastcgi::name_value::Pairs;
 use crate::log::Log;
 use crate::settings::Settings;
 use crate::wsgi::environ;
+pub use hosted::{built_for, hosted, set_hosted};
 use streams::{ErrorStream, Input, Output, SharedConn};
 
 const SHIM: &str = include_str!("shim.py");
@@ -83,31 +85,44 @@ pub fn pyvenv_home(cfg: &str) -> Option<String> {
     })
 }
 
+/// Finds, configures and starts the CPython this process embeds.
+fn embed(settings: &Settings) -> Result<(), PythonError> {
+    #[cfg(windows)]
+    let home = {
+        let dirs =
+            windows_loader::candidates(settings.python_home.as_deref(), settings.venv.as_deref());
+        let bound = windows_loader::bind(&dirs).map_err(|traceback| PythonError { traceback })?;
+        Some(bound.folder)
+    };
+    #[cfg(not(windows))]
+    let home: Option<std::path::PathBuf> = None;
+    startup::configure(settings, home.as_deref()).map_err(|traceback| PythonError { traceback })?;
+    Python::initialize();
+    Ok(())
+}
+
 impl Interpreter {
     /// Starts Python (once per process) and prepares it for the app.
     pub fn start(settings: &Settings, log: Arc<Log>) -> Result<Self, PythonError> {
-        #[cfg(windows)]
-        let home = {
-            let dirs = windows_loader::candidates(
-                settings.python_home.as_deref(),
-                settings.venv.as_deref(),
-            );
-            let bound =
-                windows_loader::bind(&dirs).map_err(|traceback| PythonError { traceback })?;
-            Some(bound.folder)
+        let hosted = hosted();
+        let python_path_env = if hosted {
+            None
+        } else {
+            embed(settings)?;
+            startup::started()
         };
-        #[cfg(not(windows))]
-        let home: Option<std::path::PathBuf> = None;
-        startup::configure(settings, home.as_deref())
-            .map_err(|traceback| PythonError { traceback })?;
-        Python::initialize();
-        let python_path_env = startup::started();
         STARTED.store(true, Ordering::SeqCst);
         Python::attach(|py| {
             let code = CString::new(SHIM).expect("shim.py has no NUL");
             let shim =
                 PyModule::from_code(py, &code, c"iiswsgi_gateway/shim.py", c"iiswsgi_gateway")
                     .map_err(|e| describe(py, None, e))?;
+            shim.setattr("HOSTED", hosted)
+                .map_err(|e| describe(py, Some(&shim), e))?;
+            if hosted {
+                shim.call_method0("forget_script_path")
+                    .map_err(|e| describe(py, Some(&shim), e))?;
+            }
             let errors =
                 Py::new(py, ErrorStream { log }).map_err(|e| describe(py, Some(&shim), e))?;
             let sys = py.import("sys").map_err(|e| describe(py, Some(&shim), e))?;

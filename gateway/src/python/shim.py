@@ -22,6 +22,19 @@ _baseline = None  # sys.modules before the app was first imported
 # before close() would take that wait away too.
 _ALL_THERE = (type(iter([])), type(iter(())))
 
+# True when the gateway is the extension module run by the app's own
+# interpreter (python -m iiswsgi_gateway), set by the gateway after loading.
+HOSTED = False
+
+
+def forget_script_path():
+    """Hosted: the entry Python put first on sys.path for what it was
+    started to run (the console script's bin/ folder, the working folder
+    of -m, '' of -c) is not the app's, and the venv's own python would not
+    show it to the app either."""
+    if not getattr(sys.flags, "safe_path", False) and sys.path:
+        del sys.path[0]
+
 
 def check_venv(venv):
     """The interpreter must already be the venv's (the gateway told CPython
@@ -32,6 +45,12 @@ def check_venv(venv):
         return os.path.normcase(os.path.abspath(path)).rstrip("\\/")
 
     if norm(sys.prefix) != norm(venv):
+        if HOSTED:
+            raise RuntimeError(
+                "the gateway runs in the Python of %s, not in the app's virtual "
+                "environment %s: start it with that environment's python "
+                "(%s -m iiswsgi_gateway)" % (sys.prefix, venv, os.path.join(venv, "bin", "python"))
+            )
         raise RuntimeError(
             "the virtual environment %s was not taken up by Python (sys.prefix is %s): "
             "is PYTHONHOME set in the environment of the process? It overrides every "

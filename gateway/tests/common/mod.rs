@@ -22,8 +22,20 @@ pub const GET_VALUES: u8 = 9;
 pub const GET_VALUES_RESULT: u8 = 10;
 pub const UNKNOWN_TYPE: u8 = 11;
 
+/// The gateway the tests run: this build's executable, or with
+/// IISWSGI_TEST_GATEWAY another program run the same way, such as the
+/// `iiswsgi-gateway` console script of a venv with the extension module
+/// (tests/run.sh runs the protocol and Apache tests that way too).
 pub fn gateway_exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_iiswsgi-gateway"))
+    std::env::var_os("IISWSGI_TEST_GATEWAY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_iiswsgi-gateway")))
+}
+
+/// The gateway is the extension module under a venv's python (it links
+/// no libpython).
+pub fn gateway_is_module() -> bool {
+    std::env::var_os("IISWSGI_TEST_GATEWAY").is_some()
 }
 
 pub fn apps_dir() -> PathBuf {
@@ -209,11 +221,22 @@ impl Gateway {
 
     /// Started in the working folder `cwd` (`app_dir` may be relative to it).
     pub fn start_in(cwd: Option<&Path>, app_dir: &Path, env: &[(&str, &str)]) -> Gateway {
+        Gateway::start_program(&gateway_exe(), cwd, app_dir, env)
+    }
+
+    /// `program` (a gateway executable, or a venv's `iiswsgi-gateway`
+    /// console script) started as mod_fcgid starts one.
+    pub fn start_program(
+        program: &Path,
+        cwd: Option<&Path>,
+        app_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("fcgi.sock");
         let listener = UnixListener::bind(&socket).unwrap();
         let log = dir.path().join("gateway.log");
-        let mut cmd = Command::new(gateway_exe());
+        let mut cmd = Command::new(program);
         cmd.stdin(Stdio::from(std::os::fd::OwnedFd::from(listener)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,0 +1,3 @@
+from iiswsgi_gateway import main
+
+main()
