@@ -17,6 +17,29 @@ pub fn wheel_name(file: &str) -> Option<(String, String, bool)> {
     Some((parts[0].to_string(), parts[1].to_string(), pure))
 }
 
+/// The CPython (major, minor) the wheelhouse's platform wheels were built
+/// for (`cp312` in `markupsafe-3.0.4-cp312-cp312-win_amd64.whl`); None
+/// when every wheel is pure Python or abi3 (any version serves).
+pub fn python_version(wheelhouse: &Path) -> Option<(u32, u32)> {
+    let entries = std::fs::read_dir(wheelhouse).ok()?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.iter().find_map(|file| {
+        let stem = file.strip_suffix(".whl")?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        let n = parts.len();
+        if n < 5 || parts[n - 2] == "abi3" || parts[n - 2] == "none" {
+            return None;
+        }
+        let digits = parts[n - 3].strip_prefix("cp")?;
+        let (major, minor) = digits.split_at(1);
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    })
+}
+
 /// Rewrites `wheelhouse` for this machine with `python -m pip download`.
 /// Returns the platform wheels that were replaced.
 pub fn localize(wheelhouse: &Path, python: &Path) -> Result<Vec<String>, String> {
@@ -79,5 +102,38 @@ mod tests {
             Some(("tzdata".into(), "2026.6".into(), true))
         );
         assert_eq!(wheel_name("requirements.txt"), None);
+    }
+
+    #[test]
+    fn the_wheelhouse_names_its_python_by_its_platform_wheels() {
+        let dir = tempfile::tempdir().unwrap();
+        let has = |names: &[&str]| {
+            for e in std::fs::read_dir(dir.path()).unwrap() {
+                std::fs::remove_file(e.unwrap().path()).unwrap();
+            }
+            for n in names {
+                std::fs::write(dir.path().join(n), b"").unwrap();
+            }
+            python_version(dir.path())
+        };
+        assert_eq!(has(&["flask-3.1.3-py3-none-any.whl"]), None);
+        assert_eq!(
+            has(&[
+                "cryptography-46.0.1-cp311-abi3-win_amd64.whl",
+                "flask-3.1.3-py3-none-any.whl"
+            ]),
+            None
+        );
+        assert_eq!(
+            has(&[
+                "flask-3.1.3-py3-none-any.whl",
+                "markupsafe-3.0.4-cp312-cp312-win_amd64.whl"
+            ]),
+            Some((3, 12))
+        );
+        assert_eq!(
+            has(&["psycopg2-2.9.10-cp310-cp310-win_amd64.whl"]),
+            Some((3, 10))
+        );
     }
 }

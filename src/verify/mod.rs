@@ -10,6 +10,8 @@
 pub mod apply;
 pub mod expectation;
 pub mod fastcgi_client;
+pub mod interpreter;
+pub mod linux_gateway;
 pub mod local_wheels;
 pub mod package;
 pub mod parameters;

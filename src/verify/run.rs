@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use super::apply::apply;
 use super::expectation::Expectation;
 use super::fastcgi_client;
+use super::linux_gateway::LinuxGateway;
 use super::package::{Layout, unpack};
 use super::parameters::{parse_declared, parse_set_parameters, resolve};
 use crate::xml_tree::Document;
@@ -122,7 +123,7 @@ pub fn gateway_binary() -> Result<PathBuf, VerifyError> {
 
 /// The interpreter the gateway embeds (`--built-for`): the venv must be
 /// made with it.
-fn embedded_python(gateway: &Path) -> Result<PathBuf, VerifyError> {
+pub(super) fn embedded_python(gateway: &Path) -> Result<PathBuf, VerifyError> {
     let out = Command::new(gateway)
         .arg("--built-for")
         .output()
@@ -411,25 +412,34 @@ pub(super) fn wait_listening(served: &mut Served, within: Duration) -> Result<()
     Ok(())
 }
 
-/// The install step and the server on this machine (the Linux build).
+/// The install step and the server on this machine (linux_gateway.rs).
 fn install_and_serve(
     prepared: &Prepared,
     report: &mut VerifyReport,
 ) -> Result<Served, VerifyError> {
     let Prepared { work, app, iis_app } = prepared;
-    let gateway = gateway_binary()?;
-    let python = embedded_python(&gateway)?;
-    if app.join("wheelhouse/requirements.txt").is_file() {
-        let replaced =
-            super::local_wheels::localize(&app.join("wheelhouse"), &python).map_err(failed)?;
+    let wheelhouse = app.join("wheelhouse");
+    let has_wheelhouse = wheelhouse.join("requirements.txt").is_file();
+    let wanted = if has_wheelhouse {
+        super::local_wheels::python_version(&wheelhouse)
+    } else {
+        None
+    };
+    let gateway = LinuxGateway::choose(work, wanted)?;
+    report.steps.push(gateway.describe());
+    let python = gateway.python().to_owned();
+    if has_wheelhouse {
+        let replaced = super::local_wheels::localize(&wheelhouse, &python).map_err(failed)?;
         if !replaced.is_empty() {
             report.steps.push(format!(
                 "wheelhouse: {} fetched for this machine at the same versions",
                 replaced.join(", ")
             ));
         }
+        gateway.add_to_wheelhouse(&wheelhouse)?;
     }
-    let out = Command::new(&gateway)
+    let out = gateway
+        .command(None)
         .env("PIP_NO_CACHE_DIR", "1")
         .args(["install", "--no-iis", "--app-dir"])
         .arg(app)
@@ -438,19 +448,22 @@ fn install_and_serve(
         .arg("--state-dir")
         .arg(work.join("state"))
         .output()
-        .map_err(|e| failed(format!("cannot run {}: {e}", gateway.display())))?;
+        .map_err(|e| failed(format!("cannot run the gateway's install step: {e}")))?;
     let install_log = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         return Err(failed(format!(
-            "the install step failed:\n{}",
-            install_log.trim()
+            "the install step failed:\n{}{}",
+            install_log.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
     report_install(report, &install_log, "on Linux");
 
     let socket = work.join("fcgi.sock");
     let log = work.join("gateway.log");
-    let child = Command::new(&gateway)
+    let venv = installed_venv(app);
+    let child = gateway
+        .command(venv.as_deref())
         .arg("--bind")
         .arg(format!("unix:{}", socket.display()))
         .arg("--app-dir")
@@ -459,7 +472,7 @@ fn install_and_serve(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| failed(format!("cannot start {}: {e}", gateway.display())))?;
+        .map_err(|e| failed(format!("cannot start the gateway: {e}")))?;
     let mut served = Served {
         child,
         endpoint: fastcgi_client::Endpoint::Unix(socket),
@@ -468,6 +481,25 @@ fn install_and_serve(
     };
     wait_listening(&mut served, Duration::from_secs(10))?;
     Ok(served)
+}
+
+/// The venv the install step switched web.config to (IISWSGI_VENV), if any.
+fn installed_venv(app: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(app.join("web.config")).ok()?;
+    let doc = Document::parse(&text).ok()?;
+    let mut stack = vec![&doc.root];
+    while let Some(e) = stack.pop() {
+        if e.name == "add" && e.attribute("key") == Some("IISWSGI_VENV") {
+            let value = PathBuf::from(e.attribute("value")?);
+            return Some(if value.is_absolute() {
+                value
+            } else {
+                app.join(value)
+            });
+        }
+        stack.extend(e.elements());
+    }
+    None
 }
 
 /// Sends the requests and checks the answers. A path in a folder IIS
