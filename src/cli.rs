@@ -155,6 +155,21 @@ pub struct InitArgs {
     /// Print iiswsgi.toml instead of writing anything
     #[arg(long)]
     pub print: bool,
+    /// The server's Python, MAJOR.MINOR ([python] version)
+    #[arg(long, value_name = "X.Y", default_value = "3.12", value_parser = python_version)]
+    pub python_version: String,
+}
+
+/// `3.12`-style: what `[python] version` takes.
+fn python_version(s: &str) -> Result<String, String> {
+    match s.split_once('.') {
+        Some((major, minor))
+            if major == "3" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(s.to_string())
+        }
+        _ => Err(format!("{s:?} is not a Python 3 version such as 3.12")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -49,7 +49,21 @@ pub struct InspectReport {
     /// `Some(true)` when a `.sha256` file beside the package matches it.
     pub sha256_file_matches: Option<bool>,
     pub sha256: Option<String>,
+    /// The gateway exe inside (`…/iiswsgi-gateway.exe`), if any.
+    pub gateway: Option<InspectedGateway>,
 }
+
+/// The gateway exe a package carries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectedGateway {
+    pub name: String,
+    pub sha256: String,
+    /// It is this iiswsgi's built-in gateway, byte for byte.
+    pub built_in: bool,
+}
+
+/// More than any gateway exe needs: a bigger entry is hashed this far.
+const MAX_GATEWAY_SIZE: u64 = 256 << 20;
 
 /// Inspects a zip package or a single XML document.
 pub fn inspect(path: &Path) -> Result<InspectReport, Error> {
@@ -99,6 +113,20 @@ pub fn inspect(path: &Path) -> Result<InspectReport, Error> {
             crc32: format!("{:08x}", file.crc32()),
         });
         let lower = name.to_ascii_lowercase();
+        if lower.ends_with("/iiswsgi-gateway.exe") && report.gateway.is_none() {
+            let mut exe = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut file, MAX_GATEWAY_SIZE),
+                &mut exe,
+            )
+            .map_err(|e| Error::Inspect(format!("{}: {name}: {e}", path.display())))?;
+            let sha256 = hex(&Sha256::digest(&exe));
+            report.gateway = Some(InspectedGateway {
+                name: name.clone(),
+                built_in: sha256 == crate::gateway::builtin::sha256(),
+                sha256,
+            });
+        }
         if lower == "manifest.xml" || lower == "archive.xml" {
             // Sizes are checked as the entry inflates (a zip bomb stops at
             // the limit, whatever its header claims).

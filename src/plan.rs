@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use crate::error::Error;
@@ -34,7 +36,8 @@ pub enum EntrySource {
         display: String,
         stamp: Option<Stamp>,
     },
-    /// A document iiswsgi produced (Manifest.xml, Parameters.xml, ...).
+    /// Bytes iiswsgi supplies: a document it rendered (Manifest.xml,
+    /// Parameters.xml, ...), the project's own wheel, the built-in gateway.
     Rendered { what: String, bytes: Arc<[u8]> },
 }
 
@@ -52,6 +55,10 @@ impl EntrySource {
         match self {
             EntrySource::Directory => "(folder)".to_string(),
             EntrySource::File { display, .. } => display.clone(),
+            // iiswsgi's own bytes, named as they are.
+            EntrySource::Rendered { what, .. } if what.starts_with("built-in ") => {
+                format!("({what})")
+            }
             EntrySource::Rendered { what, .. } => format!("(rendered from {what})"),
         }
     }
@@ -79,6 +86,17 @@ pub struct BuildPlan {
     /// Where the project's file names came from: the listing cache, or a
     /// walk whose listing the build saves for the next one.
     pub listed: files::Listed,
+    /// The gateway exe bundled, if any.
+    pub gateway: Option<GatewayBundled>,
+}
+
+/// The gateway exe a package bundles: where it came from and its SHA-256
+/// (`build` prints both; the JSON `artifact` message carries them).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GatewayBundled {
+    /// `built-in iiswsgi-gateway <version>`, or the `path`/`url` given.
+    pub source: String,
+    pub sha256: String,
 }
 
 /// The package file name for an app.
@@ -148,9 +166,13 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
             ));
         }
     }
-    if let Some(entry) = gateway_entry(project, &folder)? {
-        entries.push(entry);
-    }
+    let gateway = match gateway_entry(project, &folder)? {
+        Some((entry, bundled)) => {
+            entries.push(entry);
+            Some(bundled)
+        }
+        None => None,
+    };
     if let Some(wheelhouse) = crate::wheelhouse::resolve(project)? {
         if let Some(own) = &wheelhouse.project_wheel {
             for (name, bytes) in [
@@ -275,6 +297,7 @@ pub fn plan(project: &Project, out_dir: &Path, threads: usize) -> Result<BuildPl
         warnings,
         left_out: left_out_files,
         listed: selection.listed,
+        gateway,
     })
 }
 
@@ -459,10 +482,30 @@ fn render_documents(
     Ok(out)
 }
 
-fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, Error> {
+fn gateway_entry(
+    project: &Project,
+    folder: &str,
+) -> Result<Option<(PlanEntry, GatewayBundled)>, Error> {
     let Some(g) = &project.manifest.gateway else {
         return Ok(None);
     };
+    if g.builtin {
+        let bytes = gateway::builtin::EXE;
+        return Ok(Some((
+            PlanEntry {
+                name: format!("{folder}/{}", g.dest),
+                source: EntrySource::Rendered {
+                    what: gateway::builtin::DISPLAY.to_string(),
+                    bytes: Arc::from(bytes),
+                },
+                size: bytes.len() as u64,
+            },
+            GatewayBundled {
+                source: gateway::builtin::DISPLAY.to_string(),
+                sha256: gateway::builtin::sha256().to_string(),
+            },
+        )));
+    }
     let at = KeyPath::root().key("gateway");
     let (source, path) = match (&g.path, &g.url, &g.sha256) {
         (Some(path), _, _) => (project.root.join(path), path.clone()),
@@ -531,15 +574,23 @@ fn gateway_entry(project: &Project, folder: &str) -> Result<Option<PlanEntry>, E
             ))
             .into());
     }
-    Ok(Some(PlanEntry {
-        name: format!("{folder}/{}", g.dest),
-        source: EntrySource::File {
-            path: source,
-            display: path.to_string_lossy().replace('\\', "/"),
-            stamp,
+    let display = path.to_string_lossy().replace('\\', "/");
+    let bundled = GatewayBundled {
+        source: display.clone(),
+        sha256: crate::package::zip_writer::hex(&Sha256::digest(&bytes)),
+    };
+    Ok(Some((
+        PlanEntry {
+            name: format!("{folder}/{}", g.dest),
+            source: EntrySource::File {
+                path: source,
+                display,
+                stamp,
+            },
+            size: bytes.len() as u64,
         },
-        size: bytes.len() as u64,
-    }))
+        bundled,
+    )))
 }
 
 /// Windows rules, sizes and collisions, before folders are added. Returns

@@ -172,6 +172,7 @@ impl Reporter {
                 "size": report.size,
                 "sha1": report.sha1,
                 "sha256": report.sha256,
+                "gateway": report.gateway,
             })),
             MessageFormat::Human => {
                 self.status(
@@ -194,6 +195,9 @@ impl Reporter {
                     let _ = writeln!(out, "  sha1    {}", report.sha1);
                     let _ = writeln!(out, "  sha256  {}", report.sha256);
                     let _ = writeln!(out, "  size    {}", report.size);
+                    if let Some(g) = &report.gateway {
+                        let _ = writeln!(out, "  gateway {} (sha256 {})", g.source, g.sha256);
+                    }
                 }
             }
         }

@@ -80,7 +80,7 @@ fn the_gateway_is_bundled_byte_for_byte() {
         .unwrap()
         .read_to_end(&mut bundled)
         .unwrap();
-    let source = std::fs::read(common::repo("examples/flask/vendor/iiswsgi-gateway.exe")).unwrap();
+    let source = std::fs::read(common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe")).unwrap();
     assert_eq!(Sha256::digest(&bundled), Sha256::digest(&source));
 }
 
@@ -186,13 +186,15 @@ fn plan_writes_nothing_and_lists_every_entry() {
         .iter()
         .find(|e| e["name"] == "PyramidIISApp/bin/iiswsgi-gateway.exe")
         .unwrap();
-    assert_eq!(gateway["source"], "vendor/iiswsgi-gateway.exe");
-    let vendored = std::fs::metadata(
-        common::project(common::LEGACY_PYRAMID).join("vendor/iiswsgi-gateway.exe"),
-    )
-    .unwrap();
-    assert_eq!(gateway["size"], vendored.len());
-    assert_eq!(gateway["kind"], "file");
+    // No [gateway]: iiswsgi's own.
+    assert_eq!(
+        gateway["source"],
+        concat!("(built-in iiswsgi-gateway ", env!("CARGO_PKG_VERSION"), ")")
+    );
+    let prebuilt =
+        std::fs::metadata(common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe")).unwrap();
+    assert_eq!(gateway["size"], prebuilt.len());
+    assert_eq!(gateway["kind"], "rendered");
     let rendered: Vec<&str> = entries
         .iter()
         .filter(|e| e["kind"] == "rendered")
@@ -203,6 +205,7 @@ fn plan_writes_nothing_and_lists_every_entry() {
         [
             "Manifest.xml",
             "Parameters.xml",
+            "PyramidIISApp/bin/iiswsgi-gateway.exe",
             "PyramidIISApp/iis_install.stamp",
             "PyramidIISApp/web.config"
         ]

@@ -184,7 +184,7 @@ fn under_wine_the_named_pipe_carries_requests_and_the_shutdown_event_ends_it() {
     let version = wine.run(&["iiswsgi-gateway.exe", "--version"], &[]);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
-        "iiswsgi-gateway 0.1.0"
+        concat!("iiswsgi-gateway ", env!("CARGO_PKG_VERSION"))
     );
 
     let d = wine.dir.path();
@@ -253,36 +253,46 @@ fn under_wine_the_named_pipe_carries_requests_and_the_shutdown_event_ends_it() {
     }
 }
 
+/// The one copy of the Windows gateway in the tree (prebuilt/), which
+/// iiswsgi embeds and bundles: the gateway of this source, byte for byte
+/// (tests/run.sh rebuilds it from gateway/), with a note of its SHA-256.
 #[test]
-fn the_examples_bundle_the_real_gateway() {
+fn the_built_in_gateway_is_this_sources_gateway_byte_for_byte() {
+    let prebuilt = common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe");
+    let exe = std::fs::read(&prebuilt).unwrap();
     let standin = std::fs::read(common::fixture("gateway/gateway-x64.exe")).unwrap();
-    for example in ["flask", "pyramid", "django", common::LEGACY_PYRAMID] {
-        let vendor = common::project(example).join("vendor");
-        let exe = std::fs::read(vendor.join("iiswsgi-gateway.exe")).unwrap();
-        assert_ne!(exe, standin, "{example} still bundles the stand-in");
-        assert_eq!(pe_header(&exe), (AMD64, PE32_PLUS, CONSOLE), "{example}");
-        let note = std::fs::read_to_string(vendor.join("README.md")).unwrap();
-        let digest: String = Sha256::digest(&exe)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert!(
-            note.contains(&digest),
-            "{}/README.md does not record the exe's SHA-256 {digest}",
-            vendor.display()
-        );
-        assert!(
-            note.contains("gateway/build-windows.sh"),
-            "the note says how it was built"
-        );
-    }
-    let Some(wine) = Wine::new(&common::repo("examples/flask/vendor/iiswsgi-gateway.exe")) else {
+    assert_ne!(exe, standin, "the stand-in is not the gateway");
+    assert_eq!(pe_header(&exe), (AMD64, PE32_PLUS, CONSOLE));
+    let digest: String = Sha256::digest(&exe)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let note = std::fs::read_to_string(common::repo("prebuilt/README.md")).unwrap();
+    assert!(
+        note.contains(&digest),
+        "prebuilt/README.md does not record the exe's SHA-256 {digest}"
+    );
+    assert!(
+        note.contains("gateway/build-windows.sh"),
+        "the note says how it was built"
+    );
+    // What `iiswsgi inspect` calls the built-in gateway is this exe.
+    let Some(rebuilt) = built("IISWSGI_WINDOWS_GATEWAY") else {
+        return;
+    };
+    assert!(
+        std::fs::read(&rebuilt).unwrap() == exe,
+        "prebuilt/windows-x64/iiswsgi-gateway.exe is not the gateway of this source ({} differs): \
+         run gateway/update-prebuilt.sh and commit the exe",
+        rebuilt.display()
+    );
+    let Some(wine) = Wine::new(&prebuilt) else {
         return;
     };
     let version = wine.run(&["iiswsgi-gateway.exe", "--version"], &[]);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
-        "iiswsgi-gateway 0.1.0"
+        concat!("iiswsgi-gateway ", env!("CARGO_PKG_VERSION"))
     );
 }
 

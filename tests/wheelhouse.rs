@@ -30,7 +30,7 @@ fn project(requirements: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("vendor")).unwrap();
     std::fs::copy(
-        common::repo("examples/flask/vendor/iiswsgi-gateway.exe"),
+        common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe"),
         dir.path().join("vendor/gw.exe"),
     )
     .unwrap();

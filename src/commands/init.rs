@@ -25,6 +25,7 @@ pub fn run(args: &InitArgs, reporter: &Reporter) -> Result<(), Error> {
         }),
         yes: args.yes,
         print: args.print,
+        python_version: args.python_version.clone(),
     };
     let report = crate::init::run(&request)?;
     if args.print {

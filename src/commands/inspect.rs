@@ -23,7 +23,7 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
         let _ = writeln!(
             out,
             "{}",
-            json!({"reason": "inspected", "path": path, "sha256": report.sha256, "sha256-file-matches": report.sha256_file_matches})
+            json!({"reason": "inspected", "path": path, "sha256": report.sha256, "sha256-file-matches": report.sha256_file_matches, "gateway": report.gateway})
         );
         return Ok(());
     }
@@ -50,6 +50,19 @@ pub fn run(path: &Path, reporter: &Reporter) -> Result<(), Error> {
             None => "",
         };
         let _ = writeln!(out, "sha256: {sum}{verdict}");
+    }
+    if let Some(g) = &report.gateway {
+        let _ = writeln!(
+            out,
+            "gateway: {} sha256 {}{}",
+            g.name,
+            g.sha256,
+            if g.built_in {
+                format!(" ({})", crate::gateway::builtin::DISPLAY)
+            } else {
+                String::new()
+            }
+        );
     }
     for p in &report.providers {
         let _ = writeln!(

@@ -4,6 +4,7 @@
 //! CPU, would only fail on the server when IIS starts the app; the PE header
 //! tells us at build time.
 
+pub mod builtin;
 pub mod download;
 
 use crate::manifest::model::Arch;

@@ -67,7 +67,7 @@ pub fn render(name: &str, detected: &Detected, hosting: Hosting, python_version:
             toml_str(step)
         ));
     }
-    t.push_str("\n[gateway]                   # the FastCGI gateway IIS runs (iiswsgi init put it in vendor/)\npath = \"vendor/iiswsgi-gateway.exe\"\narch = \"x64\"\n");
+    t.push_str("\n# [gateway]                 # the FastCGI gateway IIS runs: iiswsgi's own by default;\n# path = \"my-gateway.exe\"    # or an exe of your own (path, or url with sha256)\n# arch = \"x64\"\n");
     t.push_str(&format!("\n[python]                    # the server's Python; the requirements are bundled as Windows wheels\nversion = {}\n", toml_str(python_version)));
     match &d.requirements {
         Some(r) => t.push_str(&format!("requirements = {}\n", toml_str(r))),

@@ -3,8 +3,9 @@
 //!
 //! It detects the framework and its WSGI handler (`detect`), asks on a
 //! terminal (defaults with `--yes`, in CI, or without a terminal), writes
-//! a commented iiswsgi.toml (`manifest_text`) and the gateway into
-//! `vendor/`, and never overwrites an existing iiswsgi.toml.
+//! a commented iiswsgi.toml (`manifest_text`) and any files the framework
+//! needs, and never overwrites an existing iiswsgi.toml. The gateway is
+//! not written: builds bundle iiswsgi's own (`gateway::builtin`).
 
 pub mod detect;
 pub mod manifest_text;
@@ -15,11 +16,6 @@ use std::path::{Path, PathBuf};
 use crate::manifest::model::Hosting;
 pub use detect::Framework;
 
-/// The Windows gateway of this release, bundled into iiswsgi so that a
-/// new project builds without fetching it (examples/*/vendor/README.md
-/// says how it was built).
-pub const GATEWAY_EXE: &[u8] = include_bytes!("../../examples/flask/vendor/iiswsgi-gateway.exe");
-
 #[derive(Debug, Clone)]
 pub struct InitRequest {
     pub dir: PathBuf,
@@ -27,6 +23,8 @@ pub struct InitRequest {
     pub hosting: Option<Hosting>,
     pub yes: bool,
     pub print: bool,
+    /// `[python] version`: the server's Python.
+    pub python_version: String,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -129,7 +127,7 @@ pub fn run(request: &InitRequest) -> Result<InitReport, InitError> {
             };
         }
     }
-    let text = manifest_text::render(&name, &detected, hosting, "3.12");
+    let text = manifest_text::render(&name, &detected, hosting, &request.python_version);
     let mut written = Vec::new();
     if !request.print {
         let write =
@@ -150,10 +148,6 @@ pub fn run(request: &InitRequest) -> Result<InitReport, InitError> {
                 written.push(path);
                 Ok(())
             };
-        let gateway = request.dir.join("vendor").join("iiswsgi-gateway.exe");
-        if !gateway.exists() {
-            write(gateway, GATEWAY_EXE, &mut written)?;
-        }
         for (file, content) in &detected.extra_files {
             let path = request.dir.join(file);
             if !path.exists() {

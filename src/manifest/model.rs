@@ -242,6 +242,11 @@ pub struct Gateway {
     pub dest: String,
     /// The CPU the executable is built for; checked against its PE header.
     pub arch: Arch,
+    /// Not written by users: no [gateway] in a Python app on FastCGI
+    /// means iiswsgi's own (`gateway::builtin`), filled in at validation.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub builtin: bool,
 }
 
 fn default_gateway_dest() -> String {

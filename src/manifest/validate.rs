@@ -44,6 +44,7 @@ impl Problems {
 /// Validates `project.manifest` and fills in defaults (folder, title,
 /// application path, description from its file).
 pub fn validate(project: &mut Project) -> Result<(), ConfigError> {
+    crate::gateway::builtin::fill_in(&mut project.manifest);
     let mut problems = Problems::default();
     let m = &project.manifest;
     let root = KeyPath::root();
@@ -423,13 +424,7 @@ fn check_python(m: &Manifest, problems: &mut Problems) {
         ),
         _ => {}
     }
-    if m.gateway.is_none() {
-        problems.add(
-            at.clone(),
-            "[python] needs a [gateway]: the gateway's install step makes the Python environment on the server",
-            "add [gateway] path = \"vendor/iiswsgi-gateway.exe\" (see examples/flask)",
-        );
-    }
+    // No [gateway] check: a [python] app gets the built-in one (fill_in).
     if let Some(server) = &py.server
         && server.trim().is_empty()
     {
@@ -442,7 +437,9 @@ fn check_python(m: &Manifest, problems: &mut Problems) {
 }
 
 fn check_gateway(m: &Manifest, problems: &mut Problems) {
-    let Some(g) = &m.gateway else { return };
+    let Some(g) = m.gateway.as_ref().filter(|g| !g.builtin) else {
+        return;
+    };
     let at = KeyPath::root().key("gateway");
     match (&g.path, &g.url) {
         (None, None) => problems.add(at.clone(), "[gateway] needs `path` or `url`", ""),

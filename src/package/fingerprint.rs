@@ -322,6 +322,7 @@ fn intact_package(plan: &BuildPlan, out_dir: &Path, output: &str) -> Option<Pack
         size: size.parse().ok()?,
         sha1: sha1.to_string(),
         sha256: sha256.to_string(),
+        gateway: plan.gateway.clone(),
     };
     let sums_intact = std::fs::read_to_string(&report.sha256_path)
         .is_ok_and(|s| s == format!("{sha256}  {}\n", plan.package_file));

@@ -25,6 +25,8 @@ pub struct PackageReport {
     pub size: u64,
     pub sha1: String,
     pub sha256: String,
+    /// The gateway exe inside, and its SHA-256.
+    pub gateway: Option<crate::plan::GatewayBundled>,
 }
 
 /// Receives progress while entries are written.
@@ -225,6 +227,7 @@ pub fn write(
         size: digests.size,
         sha1: digests.sha1,
         sha256: digests.sha256,
+        gateway: plan.gateway.clone(),
     };
     fingerprint::save(out_dir, plan, epoch, &hashes, &stamps, started_ns, &report)?;
     Ok(Outcome::Built {
