@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Gateway, app_copy, json};
+use common::{Gateway, app_copy, json, sys_path_of};
 
 /// The interpreter this gateway build embeds (`--built-for`).
 fn built_with() -> PathBuf {
@@ -55,25 +55,6 @@ fn decoy_python_on_path(version: &str) -> (tempfile::TempDir, String) {
         std::env::var("PATH").unwrap_or_default()
     );
     (decoy, path)
-}
-
-/// `sys.path` of `python -c` run in `cwd` with `path_env` as PATH, less
-/// its first entry (the script's folder, '' for -c).
-fn sys_path_of(python: &Path, cwd: &Path, path_env: &str) -> Vec<String> {
-    let out = Command::new(python)
-        .args(["-c", "import sys, json; print(json.dumps(sys.path[1:]))"])
-        .current_dir(cwd)
-        .env("PATH", path_env)
-        .env_remove("PYTHONPATH")
-        .env_remove("PYTHONHOME")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Gateway, app_copy, json};
+use common::{Gateway, app_copy, json, sys_path_of};
 
 fn required(name: &str) -> Option<PathBuf> {
     match std::env::var_os(name).map(PathBuf::from) {
@@ -109,21 +109,6 @@ fn venv_with_gateway(python: &Path, venv: &Path, uv: &Path, wheel: &Path) {
     );
 }
 
-fn sys_path_of(python: &Path, cwd: &Path) -> Vec<String> {
-    let out = Command::new(python)
-        .args(["-c", "import sys, json; print(json.dumps(sys.path[1:]))"])
-        .current_dir(cwd)
-        .env_remove("PYTHONPATH")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn write_web_config(app: &Path, settings: &[(&str, &str)]) {
     let settings: Vec<(String, String)> = settings
         .iter()
@@ -186,7 +171,11 @@ fn one_abi3_module_serves_static_and_other_pythons_from_their_venvs() {
             app.path().display().to_string(),
             app.path().join("lib").display().to_string(),
         ];
-        expected.extend(sys_path_of(&venv.join("bin/python"), app.path()));
+        expected.extend(sys_path_of(
+            &venv.join("bin/python"),
+            app.path(),
+            &std::env::var("PATH").unwrap_or_default(),
+        ));
         let path: Vec<String> = seen["path"]
             .as_array()
             .unwrap()

@@ -344,3 +344,22 @@ pub fn json(body: &[u8]) -> HashMap<String, serde_json::Value> {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
+
+/// `sys.path` of `python -c` run in `cwd` with `path_env` as PATH, less
+/// its first entry (the script's folder, '' for -c).
+pub fn sys_path_of(python: &Path, cwd: &Path, path_env: &str) -> Vec<String> {
+    let out = Command::new(python)
+        .args(["-c", "import sys, json; print(json.dumps(sys.path[1:]))"])
+        .current_dir(cwd)
+        .env("PATH", path_env)
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
