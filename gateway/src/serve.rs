@@ -17,7 +17,7 @@ use pyo3::PyAny;
 
 use crate::fastcgi::{Connection, Request};
 use crate::log::Log;
-use crate::python::streams::{Shared, SharedConn};
+use crate::python::streams::{Progress, Shared, SharedConn};
 use crate::python::{self, Interpreter};
 use crate::restart::{self, ChangeFlag};
 use crate::settings::Settings;
@@ -117,12 +117,27 @@ impl Gateway {
                 s.seq += 1;
                 s.seq
             };
-            self.handle(&request, shared, seq);
+            let whole = self.handle(&request, shared, seq);
             let ended = {
                 let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
                 // Invalidate the request's wsgi.input and write().
                 s.seq += 1;
-                s.conn.end_request(0, false)
+                if !whole {
+                    // No FCGI_END_REQUEST: the connection is closed, so the
+                    // web server sees a failed response, not a whole one.
+                    // Closed here, whatever the app kept of wsgi.input.
+                    s.conn = Connection::new(Box::new(std::io::empty()), Box::new(std::io::sink()));
+                    Ok(false)
+                } else if s.conn.aborted() {
+                    self.log.line(&format!(
+                        "{}: aborted by the web server (FCGI_ABORT_REQUEST)",
+                        request_path(&request)
+                    ));
+                    // Not complete: an application status other than 0.
+                    s.conn.end_request(1, false)
+                } else {
+                    s.conn.end_request(0, false)
+                }
             };
             self.shutdown.set_busy(false);
             if self.shutdown.requested() {
@@ -141,24 +156,26 @@ impl Gateway {
         }
     }
 
-    fn handle(&mut self, request: &Request, shared: &SharedConn, seq: u64) {
+    /// Serves one request; false when its response broke off after it
+    /// had started (the connection must then end without FCGI_END_REQUEST).
+    fn handle(&mut self, request: &Request, shared: &SharedConn, seq: u64) -> bool {
         if let Some(changed) = self.changes.take() {
             self.reload(&changed);
         }
         let app = match self.ready(request) {
             Ok(app) => app,
             Err(failed) => {
-                self.fail(shared, failed, false);
+                self.fail(shared, failed, Progress::NotStarted);
                 // The fix is often in web.config (a misspelled WSGI_HANDLER,
                 // IISWSGI_PYTHON_HOME): it is read again at the next request,
                 // whether or not the change watcher has seen it yet.
                 self.settings = None;
                 self.prepared = false;
-                return;
+                return true;
             }
         };
         let interpreter = self.interpreter.as_ref().expect("ready() started Python");
-        if let Err((err, sent)) = interpreter.run(&app, &request.params, shared, seq) {
+        if let Err((err, progress)) = interpreter.run(&app, &request.params, shared, seq) {
             let path = request_path(request);
             self.fail(
                 shared,
@@ -166,9 +183,11 @@ impl Gateway {
                     failure: Failure::Request,
                     details: format!("{path}: {}", err.traceback),
                 },
-                sent,
+                progress,
             );
+            return progress != Progress::Partial;
         }
+        true
     }
 
     /// Settings, Python and the app, each set up once (and again after a
@@ -330,15 +349,28 @@ impl Gateway {
         std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
     }
 
-    fn fail(&self, shared: &SharedConn, failed: Failed, sent: bool) {
+    fn fail(&self, shared: &SharedConn, failed: Failed, progress: Progress) {
         let show = self.settings.as_ref().is_some_and(|s| s.show_traceback);
         self.log.line(&failed.details);
-        if sent {
-            self.log.line("(the response had started; it ends here)");
-            return;
+        match progress {
+            Progress::NotStarted => {}
+            Progress::Partial => {
+                self.log.line(
+                    "(the response had started: the connection is closed without ending it, so the web server sees it fail)",
+                );
+                return;
+            }
+            Progress::Complete => {
+                self.log
+                    .line("(after the whole response was given: it is sent as it is)");
+                return;
+            }
+        }
+        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if s.conn.aborted() {
+            return; // nobody is waiting for a page
         }
         let page = error_page::response(failed.failure, show.then_some(failed.details.as_str()));
-        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = s.conn.write_stdout(&page) {
             self.log
                 .line(&format!("could not send the error page: {e}"));

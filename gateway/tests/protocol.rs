@@ -418,9 +418,23 @@ fn close_is_always_called_and_a_failing_app_gets_the_500_page() {
         std::fs::read_to_string(marks.path().join("closed")).unwrap(),
         "x"
     );
-    // Failing after the headers went out: the response is cut short, close() still runs.
-    let r = gw.get("/closing?fail");
-    assert_eq!((r.status, r.text().as_str()), (200, "before "));
+    // Failing after the headers went out: the response is broken off (the
+    // connection closes without FCGI_END_REQUEST, so the web server sees a
+    // failed response, not a short whole one); close() still runs.
+    let (stdout, ended) =
+        records_until_closed(&gw, &get_params("/closing", &[("QUERY_STRING", "fail")]));
+    assert!(
+        stdout.starts_with(b"Status: 200 OK\r\n"),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert!(
+        stdout.ends_with(b"\r\n\r\nbefore "),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert!(!ended, "no FCGI_END_REQUEST for a broken response");
+    assert!(gw.log_text().contains("RuntimeError: failed mid-body"));
     assert_eq!(
         std::fs::read_to_string(marks.path().join("closed")).unwrap(),
         "xx"
@@ -759,4 +773,117 @@ fn a_blocked_write_lets_the_apps_other_threads_run() {
         ticks >= 60,
         "the app's thread ticked {ticks} times in {seconds} s of blocked writes"
     );
+}
+
+/// Sends one request on a connection of its own; its STDOUT bytes, and
+/// whether an FCGI_END_REQUEST came before the gateway closed the
+/// connection.
+fn records_until_closed(gw: &Gateway, params: &[(&str, &str)]) -> (Vec<u8>, bool) {
+    let mut s = gw.connect();
+    let mut req = begin(1, true, params);
+    req.extend(stdin(1, b""));
+    s.write_all(&req).unwrap();
+    let mut stdout = Vec::new();
+    loop {
+        match read_record(&mut s) {
+            Ok((STDOUT, 1, content)) => stdout.extend(content),
+            Ok((END_REQUEST, 1, _)) => return (stdout, true),
+            Ok(other) => panic!("unexpected record {other:?}"),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return (stdout, false),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_begin_request_repeated_for_the_same_id_gets_one_end_request() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    let mut req = begin(
+        1,
+        true,
+        &[
+            ("REQUEST_METHOD", "POST"),
+            ("PATH_INFO", "/upload"),
+            ("CONTENT_LENGTH", "3"),
+        ],
+    );
+    req.extend(record(BEGIN_REQUEST, 1, &[0, 1, 1, 0, 0, 0, 0, 0]));
+    req.extend(stdin(1, b"abc"));
+    s.write_all(&req).unwrap();
+    let r = read_response(&mut s, 1);
+    assert_eq!(
+        r.text(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 3"
+    );
+    // Nothing more: the next request on the connection is answered next.
+    let mut req = begin(2, true, &get_params("/after", &[]));
+    req.extend(stdin(2, b""));
+    s.write_all(&req).unwrap();
+    assert_eq!(read_response(&mut s, 2).text(), "hello from v1 /after");
+    assert_clean_log(&gw);
+}
+
+#[test]
+fn an_abort_while_the_app_reads_the_body_raises_oserror_and_ends_the_request_aborted() {
+    let (_app, gw) = conformance(&[]);
+    let mut s = gw.connect();
+    let mut req = begin(
+        1,
+        false,
+        &[
+            ("REQUEST_METHOD", "POST"),
+            ("PATH_INFO", "/upload"),
+            ("CONTENT_LENGTH", "100000"),
+        ],
+    );
+    req.extend(record(STDIN, 1, &[b'x'; 1000]));
+    req.extend(record(ABORT_REQUEST, 1, b""));
+    s.write_all(&req).unwrap();
+    let mut records = Vec::new();
+    loop {
+        let (kind, id, content) = read_record(&mut s).expect("a record");
+        assert_eq!(id, 1);
+        let end = kind == END_REQUEST;
+        records.push((kind, content));
+        if end {
+            break;
+        }
+    }
+    // No page and no short 200: the stream closed, and the request ended
+    // with an application status other than 0.
+    assert_eq!(
+        records,
+        [
+            (STDOUT, vec![]),
+            (END_REQUEST, vec![0, 0, 0, 1, 0, 0, 0, 0])
+        ]
+    );
+    let log = gw.log_text();
+    assert!(
+        log.contains("OSError") && log.contains("FCGI_ABORT_REQUEST"),
+        "{log}"
+    );
+    assert!(log.contains("/upload: aborted by the web server"), "{log}");
+}
+
+#[test]
+fn a_parameter_sent_twice_keeps_its_first_value_everywhere() {
+    let (_app, gw) = conformance(&[]);
+    let r = gw.request(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT/shop"),
+            ("PATH_INFO", "/shop/environ"),
+            ("PATH_INFO", "/shop/other"),
+            ("HTTP_X_TWICE", "first"),
+            ("HTTP_X_TWICE", "second"),
+        ],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let environ = json(&r.body);
+    assert_eq!(environ["SCRIPT_NAME"], "/shop");
+    assert_eq!(environ["PATH_INFO"], "/environ");
+    assert_eq!(environ["HTTP_X_TWICE"], "first");
 }

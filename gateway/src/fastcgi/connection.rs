@@ -41,6 +41,13 @@ pub struct Connection {
     current: Option<Current>,
 }
 
+fn aborted_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the web server aborted the request (FCGI_ABORT_REQUEST)",
+    )
+}
+
 fn invalid(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
 }
@@ -152,6 +159,11 @@ impl Connection {
             if self.content.len() < 8 {
                 return Err(invalid("FCGI_BEGIN_REQUEST shorter than 8 bytes"));
             }
+            if self.current.as_ref().is_some_and(|c| c.id == id) {
+                // The same request begun again: the server is confused, and
+                // the request gets one FCGI_END_REQUEST, when it ends.
+                return Ok(true);
+            }
             if self.current.is_some() {
                 record::push_end_request(&mut self.out, id, 0, protocol_status::CANT_MPX_CONN);
                 record::flush_to(&mut self.writer, &mut self.out)?;
@@ -179,9 +191,14 @@ impl Connection {
         Ok(self.current.as_ref().is_none_or(|c| c.id != id))
     }
 
-    /// Reads request-body bytes into `buf`; 0 at the end of the body (or
-    /// when the server aborted the request).
+    /// Reads request-body bytes into `buf`; 0 at the end of the body. After
+    /// the server aborted the request (`FCGI_ABORT_REQUEST`), an error of
+    /// kind `ConnectionAborted` (the app's read raises OSError, as under
+    /// mod_wsgi), not a short body the app would take for the whole.
     pub fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.aborted() {
+            return Err(aborted_error());
+        }
         if buf.is_empty() {
             return Ok(0);
         }
@@ -219,6 +236,7 @@ impl Connection {
                 kind::ABORT_REQUEST => {
                     current.aborted = true;
                     current.stdin_done = true;
+                    return Err(aborted_error());
                 }
                 _ => {}
             }
@@ -265,7 +283,7 @@ impl Connection {
     /// keeps the connection for another request.
     pub fn end_request(&mut self, app_status: u32, wrote_stderr: bool) -> io::Result<bool> {
         let mut sink = [0u8; 8192];
-        while self.read_body(&mut sink)? > 0 {}
+        while !self.aborted() && self.read_body(&mut sink)? > 0 {}
         let current = self
             .current
             .take()

@@ -205,20 +205,20 @@ impl Interpreter {
         })
     }
 
-    /// Runs one request. On failure, says whether any of the response
-    /// went out already (then the error page cannot).
+    /// Runs one request. On failure, says how far the response had got
+    /// (once it has started, the error page cannot be sent).
     pub fn run(
         &self,
         app: &Py<PyAny>,
         params: &Pairs,
         shared: &SharedConn,
         seq: u64,
-    ) -> Result<(), (PythonError, bool)> {
+    ) -> Result<(), (PythonError, streams::Progress)> {
         let vars = environ::cgi_variables(params);
         Python::attach(|py| {
             let shim = self.shim.bind(py);
             let out = Py::new(py, Output::new(shared.clone(), seq))
-                .map_err(|e| (describe(py, Some(shim), e), false))?;
+                .map_err(|e| (describe(py, Some(shim), e), streams::Progress::NotStarted))?;
             let result = (|| -> PyResult<()> {
                 let env = PyDict::new(py);
                 let mut keys = self.keys.borrow_mut();
@@ -264,8 +264,8 @@ impl Interpreter {
                 Ok(())
             })();
             result.map_err(|e| {
-                let sent = out.borrow(py).sent();
-                (describe(py, Some(shim), e), sent)
+                let progress = out.borrow(py).progress();
+                (describe(py, Some(shim), e), progress)
             })
         })
     }

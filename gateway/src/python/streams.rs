@@ -198,7 +198,20 @@ pub struct Output {
     seq: u64,
     head: Option<Vec<u8>>,
     sent: bool,
+    /// The body's end was given (write_last, finish): only close() is left.
+    complete: bool,
     pub body_bytes: u64,
+}
+
+/// How far a response had got when the app raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing of it was given: the error page can be sent instead.
+    NotStarted,
+    /// Its head and part of its body went out: it can only be broken off.
+    Partial,
+    /// All of it was given (the app's close() raised): it stands.
+    Complete,
 }
 
 impl Output {
@@ -208,12 +221,17 @@ impl Output {
             seq,
             head: None,
             sent: false,
+            complete: false,
             body_bytes: 0,
         }
     }
 
-    pub fn sent(&self) -> bool {
-        self.sent
+    pub fn progress(&self) -> Progress {
+        match (self.sent, self.complete) {
+            (false, _) => Progress::NotStarted,
+            (true, false) => Progress::Partial,
+            (true, true) => Progress::Complete,
+        }
     }
 
     /// The status line the app gave, for the access log.
@@ -296,7 +314,9 @@ impl Output {
                 "the application returned without calling start_response()",
             ));
         }
-        self.send(py, body_bytes(data)?, false)
+        self.send(py, body_bytes(data)?, false)?;
+        self.complete = true;
+        Ok(())
     }
 
     fn finish(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -308,6 +328,7 @@ impl Output {
             }
             self.send(py, &[], false)?;
         }
+        self.complete = true;
         Ok(())
     }
 

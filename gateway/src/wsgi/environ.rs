@@ -33,7 +33,13 @@ pub type Variable<'a> = (&'a [u8], Cow<'a, [u8]>);
 /// few that are split or defaulted are copied.
 pub fn cgi_variables(params: &Pairs) -> Vec<Variable<'_>> {
     let mut vars: Vec<Variable<'_>> = Vec::with_capacity(params.len() + 4);
-    vars.extend(params.iter().map(|(k, v)| (k, Cow::Borrowed(v))));
+    // A name the server sent twice keeps its first value, everywhere: the
+    // environ and the IIS split below read the same one (as Pairs::get).
+    for (k, v) in params.iter() {
+        if !vars.iter().any(|(seen, _)| *seen == k) {
+            vars.push((k, Cow::Borrowed(v)));
+        }
+    }
     fn get(vars: &[Variable<'_>], key: &str) -> Option<String> {
         vars.iter()
             .find(|(k, _)| *k == key.as_bytes())
