@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,13 +12,44 @@ use std::time::Duration;
 /// loopback (the Windows build under Wine).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
+    #[cfg(unix)]
     Unix(PathBuf),
     Tcp(SocketAddr),
 }
 
 impl Endpoint {
+    /// A place for a gateway of this machine to listen: a Unix socket in
+    /// `work` where there are Unix sockets, else a free port on loopback.
+    pub fn local(work: &std::path::Path) -> std::io::Result<Self> {
+        #[cfg(unix)]
+        return Ok(Endpoint::Unix(work.join("fcgi.sock")));
+        #[cfg(not(unix))]
+        {
+            let _ = work;
+            Self::loopback()
+        }
+    }
+
+    /// A free TCP port on 127.0.0.1.
+    pub fn loopback() -> std::io::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        Ok(Endpoint::Tcp(([127, 0, 0, 1], port).into()))
+    }
+
+    /// The gateway's `--bind` value for it.
+    pub fn bind_arg(&self) -> String {
+        match self {
+            #[cfg(unix)]
+            Endpoint::Unix(path) => format!("unix:{}", path.display()),
+            Endpoint::Tcp(addr) => addr.to_string(),
+        }
+    }
+
     fn connect(&self, timeout: Duration) -> std::io::Result<Box<dyn ReadWrite>> {
         Ok(match self {
+            #[cfg(unix)]
             Endpoint::Unix(path) => {
                 let s = std::os::unix::net::UnixStream::connect(path)?;
                 s.set_read_timeout(Some(timeout))?;
@@ -34,6 +66,7 @@ impl Endpoint {
     /// Whether something accepts connections there yet.
     pub fn is_listening(&self) -> bool {
         match self {
+            #[cfg(unix)]
             Endpoint::Unix(path) => std::os::unix::net::UnixStream::connect(path).is_ok(),
             Endpoint::Tcp(addr) => {
                 std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok()

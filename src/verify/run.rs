@@ -465,13 +465,14 @@ fn install_and_serve(
     }
     report_install(report, &install_log, "on Linux");
 
-    let socket = work.join("fcgi.sock");
+    let endpoint = fastcgi_client::Endpoint::local(work)
+        .map_err(|e| failed(format!("no place for the gateway to listen: {e}")))?;
     let log = work.join("gateway.log");
     let venv = installed_venv(app);
     let child = gateway
         .command(venv.as_deref())
         .arg("--bind")
-        .arg(format!("unix:{}", socket.display()))
+        .arg(endpoint.bind_arg())
         .arg("--app-dir")
         .arg(app)
         .env("WSGI_LOG", &log)
@@ -481,7 +482,7 @@ fn install_and_serve(
         .map_err(|e| failed(format!("cannot start the gateway: {e}")))?;
     let mut served = Served {
         child,
-        endpoint: fastcgi_client::Endpoint::Unix(socket),
+        endpoint,
         log,
         timeout: Duration::from_secs(60),
     };

@@ -242,15 +242,12 @@ pub(super) fn install_and_serve(
     }
     report_install(report, &install_log, "under Wine");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| failed(format!("no free port on 127.0.0.1: {e}")))?
-        .port();
-    let endpoint = Endpoint::Tcp(([127, 0, 0, 1], port).into());
+    let endpoint =
+        Endpoint::loopback().map_err(|e| failed(format!("no free port on 127.0.0.1: {e}")))?;
     let log = work.join("gateway.log");
     let child = wine_command(&wine, &prefix)
         .arg(&exe)
-        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(["--bind", &endpoint.bind_arg()])
         .args(["--app-dir", &windows_path(app)])
         .env("WSGI_LOG", windows_path(&log))
         .stdin(Stdio::null())
