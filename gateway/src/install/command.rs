@@ -145,8 +145,24 @@ impl PythonSpec {
     }
 }
 
-/// `python -m venv DIR`.
-pub fn create_venv(python: &PythonSpec, dir: &Path) -> Cmd {
+/// `python -m venv DIR`; with uv (`iiswsgi verify` passes the one it
+/// uses, IISWSGI_INSTALL_UV), `uv venv --python PYTHON DIR`, which needs
+/// no venv module or ensurepip in that Python (Debian's python3 without
+/// python3-venv).
+pub fn create_venv(python: &PythonSpec, dir: &Path, uv: Option<&Path>) -> Cmd {
+    if let (Some(uv), PythonSpec::Executable(exe)) = (uv, python) {
+        return Cmd::new(
+            uv,
+            [
+                "venv".to_owned(),
+                "--quiet".to_owned(),
+                "--no-config".to_owned(),
+                "--python".to_owned(),
+                exe.to_string_lossy().into_owned(),
+                dir.to_string_lossy().into_owned(),
+            ],
+        );
+    }
     python.command(&["-m", "venv", &dir.to_string_lossy()])
 }
 
@@ -160,8 +176,32 @@ pub fn venv_python(venv: &Path) -> PathBuf {
 }
 
 /// `python -m pip install --no-index --find-links WHEELHOUSE -r REQUIREMENTS`:
-/// offline, only the bundled wheels.
-pub fn pip_install_offline(venv: &Path, wheelhouse: &Path, requirements: &Path) -> Cmd {
+/// offline, only the bundled wheels (with uv: `uv pip install` so, into
+/// the venv uv made without pip).
+pub fn pip_install_offline(
+    venv: &Path,
+    wheelhouse: &Path,
+    requirements: &Path,
+    uv: Option<&Path>,
+) -> Cmd {
+    if let Some(uv) = uv {
+        return Cmd::new(
+            uv,
+            [
+                "pip".to_owned(),
+                "install".to_owned(),
+                "--quiet".to_owned(),
+                "--no-config".to_owned(),
+                "--no-index".to_owned(),
+                "--python".to_owned(),
+                venv_python(venv).to_string_lossy().into_owned(),
+                "--find-links".to_owned(),
+                wheelhouse.to_string_lossy().into_owned(),
+                "-r".to_owned(),
+                requirements.to_string_lossy().into_owned(),
+            ],
+        );
+    }
     Cmd::new(
         venv_python(venv),
         [
@@ -406,7 +446,7 @@ mod tests {
             }
         );
         assert_eq!(
-            create_venv(&py, Path::new(r"C:\app\.venv.new")).to_string(),
+            create_venv(&py, Path::new(r"C:\app\.venv.new"), None).to_string(),
             r"py -3.12 -m venv C:\app\.venv.new"
         );
         assert_eq!(
@@ -422,13 +462,14 @@ mod tests {
         );
         let exe = PythonSpec::parse(r"C:\Python312\python.exe").unwrap();
         assert_eq!(
-            create_venv(&exe, Path::new(r"C:\app\.venv.new")).to_string(),
+            create_venv(&exe, Path::new(r"C:\app\.venv.new"), None).to_string(),
             r"C:\Python312\python.exe -m venv C:\app\.venv.new"
         );
         let pip = pip_install_offline(
             Path::new("/srv/app/.venv.new"),
             Path::new("/srv/app/wheelhouse"),
             Path::new("/srv/app/wheelhouse/requirements.txt"),
+            None,
         );
         assert_eq!(pip.args[..4], ["-m", "pip", "install", "--no-index"]);
         assert!(

@@ -102,11 +102,15 @@ pub fn ensure(
         })?;
     }
     let serving = "the environment serving now (if any) is unchanged";
-    run(&command::create_venv(python, &venv), journal, dry_run).map_err(|e| {
+    // Set by `iiswsgi verify` only; a server makes venvs with its Python.
+    let uv = std::env::var_os("IISWSGI_INSTALL_UV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    run(&command::create_venv(python, &venv, uv.as_deref()), journal, dry_run).map_err(|e| {
         let _ = std::fs::remove_dir_all(&venv);
         fail(step, format!("{e}; {serving}"), "install that Python on the server, or set the Python parameter (IISWSGI_PYTHON) to `py -3.12` or the path of python.exe")
     })?;
-    let pip = command::pip_install_offline(&venv, &wheelhouse, &requirements);
+    let pip = command::pip_install_offline(&venv, &wheelhouse, &requirements, uv.as_deref());
     if let Err(e) = run(&pip, journal, dry_run) {
         let culprit = journal
             .lines
