@@ -257,7 +257,8 @@ fn pip_installed_iiswsgi_inits_builds_and_verifies_flask_and_django_without_carg
     for said in [
         "gateway: the extension module iiswsgi_gateway-",
         "run by Python 3.11 at ",
-        "(python3.11 on PATH)",
+        "(python3.11 on PATH); the venv made by uv",
+        "uv venv --quiet --no-config --python ",
         "self-test: GET / -> 200",
         "Verified 2 request(s)",
     ] {
@@ -293,4 +294,108 @@ fn pip_installed_iiswsgi_inits_builds_and_verifies_flask_and_django_without_carg
     ] {
         assert!(verified.contains(said), "{said:?} in {verified}");
     }
+}
+
+/// The Windows x64 wheel, cross-built here: its iiswsgi.exe runs under
+/// Wine (with the stand-in bcryptprimitives.dll Wine 8 lacks) and builds a
+/// project without [python] into the very bytes the Linux build writes.
+#[test]
+fn the_windows_wheels_iiswsgi_exe_runs_under_wine_and_builds_the_same_package() {
+    let Some(dir) = wheels() else { return };
+    let Some(wine) = common::wine::wine() else {
+        return;
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let wheel = one(
+        &dir,
+        &format!("iiswsgi-{version}-py3-none-"),
+        "win_amd64.whl",
+    );
+    let mut names = zip_names(&wheel);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            format!("iiswsgi-{version}.data/scripts/iiswsgi.exe"),
+            format!("iiswsgi-{version}.dist-info/METADATA"),
+            format!("iiswsgi-{version}.dist-info/RECORD"),
+            format!("iiswsgi-{version}.dist-info/WHEEL"),
+        ]
+    );
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
+    let mut exe = Vec::new();
+    archive
+        .by_name(&format!("iiswsgi-{version}.data/scripts/iiswsgi.exe"))
+        .unwrap()
+        .read_to_end(&mut exe)
+        .unwrap();
+    std::fs::write(bin.join("iiswsgi.exe"), &exe).unwrap();
+    std::fs::write(
+        bin.join("bcryptprimitives.dll"),
+        iiswsgi::verify::wine_prng_dll::bytes(),
+    )
+    .unwrap();
+
+    let out = wine
+        .command()
+        .arg(bin.join("iiswsgi.exe"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("iiswsgi {version}")
+    );
+
+    // A WSGI app without [python]: it gets the built-in gateway.
+    let project = work.path().join("hello");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(
+        project.join("app.py"),
+        "def app(environ, start_response):\n    start_response(\"200 OK\", [(\"Content-Type\", \"text/plain\")])\n    return [b\"hello\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("iiswsgi.toml"),
+        "[app]\nname = \"Hello\"\nversion = \"1.0\"\n\n[files]\ninclude = [\"app.py\"]\n\n[iis]\nwsgi-handler = \"app:app\"\n",
+    )
+    .unwrap();
+    let out = wine
+        .command()
+        .arg(bin.join("iiswsgi.exe"))
+        .args(["build", "--out-dir", "windows-dist"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("gateway built-in iiswsgi-gateway"), "{said}");
+    let linux = Command::new(env!("CARGO_BIN_EXE_iiswsgi"))
+        .args(["build", "-q", "--out-dir", "linux-dist"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        linux.status.success(),
+        "{}",
+        String::from_utf8_lossy(&linux.stderr)
+    );
+    let windows_zip = std::fs::read(project.join("windows-dist/Hello-1.0.msdeploy.zip")).unwrap();
+    let linux_zip = std::fs::read(project.join("linux-dist/Hello-1.0.msdeploy.zip")).unwrap();
+    assert!(
+        windows_zip == linux_zip,
+        "the Windows and Linux builds differ"
+    );
 }

@@ -39,6 +39,8 @@ pub enum LinuxGateway {
         /// The wheel's files, for running the install step.
         unpacked: PathBuf,
         picked: Picked,
+        /// uv, which makes the venv when it is here (IISWSGI_INSTALL_UV).
+        uv: Option<PathBuf>,
     },
 }
 
@@ -106,6 +108,7 @@ impl LinuxGateway {
                 wheel,
                 unpacked,
                 picked,
+                uv: crate::wheelhouse::find_tool("IISWSGI_UV", &["uv"]),
             });
         }
         let exe = super::run::gateway_binary()?;
@@ -129,13 +132,20 @@ impl LinuxGateway {
                 exe.display(),
                 python.display()
             ),
-            LinuxGateway::Module { wheel, picked, .. } => format!(
-                "gateway: the extension module {}, run by Python {}.{} at {} ({})",
+            LinuxGateway::Module {
+                wheel, picked, uv, ..
+            } => format!(
+                "gateway: the extension module {}, run by Python {}.{} at {} ({}); the venv made by {}",
                 wheel.file_name().unwrap_or_default().to_string_lossy(),
                 picked.version.0,
                 picked.version.1,
                 picked.python.display(),
-                picked.how
+                picked.how,
+                if uv.is_some() {
+                    "uv"
+                } else {
+                    "its venv module"
+                }
             ),
         }
     }
@@ -164,6 +174,14 @@ impl LinuxGateway {
             "# added by iiswsgi verify: the gateway, run by this venv's python\niiswsgi-gateway=={version}\n"
         ));
         std::fs::write(&requirements, text).map_err(io)
+    }
+
+    /// The install step's environment: uv for making the venv, when here.
+    pub fn install_env(&self) -> Vec<(&'static str, PathBuf)> {
+        match self {
+            LinuxGateway::Module { uv: Some(uv), .. } => vec![("IISWSGI_INSTALL_UV", uv.clone())],
+            _ => Vec::new(),
+        }
     }
 
     /// The command that runs the gateway with `venv`'s python (or the

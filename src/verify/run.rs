@@ -446,7 +446,9 @@ fn install_and_serve(
     }
     let out = gateway
         .command(None)
+        .envs(gateway.install_env())
         .env("PIP_NO_CACHE_DIR", "1")
+        .env("UV_NO_CACHE", "1")
         .args(["install", "--no-iis", "--app-dir"])
         .arg(app)
         .args(["--iis-app", iis_app, "--python"])
