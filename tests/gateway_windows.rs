@@ -396,3 +396,70 @@ fn under_wine_the_install_step_plans_the_iis_registration_with_windows_paths() {
             .exists()
     );
 }
+
+/// Under IIS, a WSGI_LOG the app pool cannot write would lose every
+/// diagnostic (nothing may go to standard error there): the log falls
+/// back to %TEMP%\iiswsgi-gateway-<pid>.log, and the 500 page names it.
+/// (The Windows Application event log entry is written too; Wine's event
+/// log keeps nothing to check.)
+#[test]
+fn under_wine_an_unwritable_wsgi_log_falls_back_to_the_temp_folder_and_the_page_names_it() {
+    let Some(exe) = built("IISWSGI_WINDOWS_GATEWAY") else {
+        return;
+    };
+    let Some(wine) = Wine::new(&exe) else { return };
+    let d = wine.dir.path();
+    // WSGI_LOG's folder cannot be made: its parent is a file.
+    std::fs::write(d.join("not-a-folder"), b"").unwrap();
+    let wsgi_log = common::wine::windows_path(&d.join("not-a-folder/logs/gateway.log"));
+    std::fs::write(d.join("req"), get(1, "/")).unwrap();
+    let out = wine.run(
+        &["pipe_harness.exe", "iiswsgi-gateway.exe", "req", "resp"],
+        &[
+            ("WSGI_LOG", wsgi_log.as_str()),
+            ("IISWSGI_PYTHON_HOME", "C:\\Python312"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&std::fs::read(d.join("resp")).unwrap());
+    let page: Vec<u8> = recs
+        .iter()
+        .filter(|r| r.0 == 6)
+        .flat_map(|r| r.2.clone())
+        .collect();
+    let page = String::from_utf8_lossy(&page).into_owned();
+    assert!(
+        page.starts_with("Status: 500 Internal Server Error\r\n"),
+        "{page}"
+    );
+    let named = page
+        .split("the details are in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" on the server").next())
+        .unwrap_or_else(|| panic!("the page names no fallback log: {page}"))
+        .to_owned();
+    let file_name = named.rsplit('\\').next().unwrap();
+    assert!(
+        file_name.starts_with("iiswsgi-gateway-") && file_name.ends_with(".log"),
+        "{named}"
+    );
+    // C:\users\...\Temp\iiswsgi-gateway-N.log in the Wine prefix.
+    let relative = named
+        .strip_prefix("C:\\")
+        .unwrap_or_else(|| panic!("{named} is not on C:"))
+        .replace('\\', "/");
+    let fallback = wine.wine.prefix.join("drive_c").join(relative);
+    let text = std::fs::read_to_string(&fallback)
+        .unwrap_or_else(|e| panic!("{}: {e}", fallback.display()));
+    let _ = std::fs::remove_file(&fallback);
+    assert!(text.contains("cannot open WSGI_LOG"), "{text}");
+    assert!(
+        text.contains("python3.dll was not found; looked in: C:\\Python312\\python3.dll"),
+        "the failure's details are in the fallback: {text}"
+    );
+}

@@ -13,6 +13,7 @@
 //! other subcommand: what Web Deploy runs to make the copied app a site.
 
 pub mod cli;
+pub mod event_log;
 pub mod fastcgi;
 pub mod install;
 pub mod log;

@@ -370,7 +370,12 @@ impl Gateway {
         if s.conn.aborted() {
             return; // nobody is waiting for a page
         }
-        let page = error_page::response(failed.failure, show.then_some(failed.details.as_str()));
+        let fallback = self.log.fallback();
+        let page = error_page::response(
+            failed.failure,
+            show.then_some(failed.details.as_str()),
+            fallback.as_deref(),
+        );
         if let Err(e) = s.conn.write_stdout(&page) {
             self.log
                 .line(&format!("could not send the error page: {e}"));

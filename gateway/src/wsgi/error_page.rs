@@ -1,5 +1,7 @@
 //! The 500 page the gateway answers with when the app cannot answer.
 
+use std::path::Path;
+
 /// Why there is no answer: what a visitor may be told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -39,16 +41,23 @@ fn escape_html(s: &str) -> String {
 }
 
 /// The whole FastCGI response (headers and body) for a failure; `details`
-/// (the traceback) is shown only when the site allows it.
-pub fn response(failure: Failure, details: Option<&str>) -> Vec<u8> {
+/// (the traceback) is shown only when the site allows it. `fallback_log`:
+/// the file the log went to because WSGI_LOG could not be opened.
+pub fn response(failure: Failure, details: Option<&str>, fallback_log: Option<&Path>) -> Vec<u8> {
     let mut body = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>\n\
          <body><h1>500 Internal Server Error</h1>\n<p>{}</p>\n",
         failure.summary()
     );
-    match details {
-        Some(d) => body.push_str(&format!("<pre>{}</pre>\n", escape_html(d))),
-        None => body.push_str(
+    match (details, fallback_log) {
+        (Some(d), _) => body.push_str(&format!("<pre>{}</pre>\n", escape_html(d))),
+        (None, Some(file)) => body.push_str(&format!(
+            "<p>WSGI_LOG could not be opened (the app pool may not write there): the details are in \
+             {} on the server, which the Windows Application event log names too. \
+             Set IISWSGI_SHOW_TRACEBACK to true to show them here, never on a public site.</p>\n",
+            escape_html(&file.display().to_string())
+        )),
+        (None, None) => body.push_str(
             "<p>The details are in the gateway's log (the WSGI_LOG app setting). \
              Set IISWSGI_SHOW_TRACEBACK to true to show them here, never on a public site.</p>\n",
         ),
@@ -69,13 +78,28 @@ mod tests {
 
     #[test]
     fn hides_details_unless_allowed() {
-        let page = String::from_utf8(response(Failure::Load, None)).unwrap();
+        let page = String::from_utf8(response(Failure::Load, None, None)).unwrap();
         let (head, body) = page.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("Status: 500 Internal Server Error\r\n"));
         assert!(head.contains(&format!("Content-Length: {}", body.len())));
         assert!(body.contains("could not be loaded") && !body.contains("<pre>"));
-        let page =
-            String::from_utf8(response(Failure::Request, Some("Traceback <x> & \"y\""))).unwrap();
+        let page = String::from_utf8(response(
+            Failure::Request,
+            Some("Traceback <x> & \"y\""),
+            None,
+        ))
+        .unwrap();
         assert!(page.contains("<pre>Traceback &lt;x&gt; &amp; &quot;y&quot;</pre>"));
+        let page = String::from_utf8(response(
+            Failure::Request,
+            None,
+            Some(Path::new(r"C:\Windows\Temp\iiswsgi-gateway-7.log")),
+        ))
+        .unwrap();
+        assert!(
+            page.contains(
+                r"the details are in C:\Windows\Temp\iiswsgi-gateway-7.log on the server"
+            )
+        );
     }
 }
