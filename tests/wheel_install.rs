@@ -57,7 +57,11 @@ fn zip_names(wheel: &Path) -> Vec<String> {
 fn the_wheels_hold_the_cli_and_the_gateway_module_and_nothing_of_the_build_machine() {
     let Some(dir) = wheels() else { return };
     let version = env!("CARGO_PKG_VERSION");
-    let cli = one(&dir, &format!("iiswsgi-{version}-py3-none-"), ".whl");
+    let cli = one(
+        &dir,
+        &format!("iiswsgi-{version}-py3-none-"),
+        "manylinux2014_x86_64.whl",
+    );
     let name = cli.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
         name.ends_with("manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
@@ -190,7 +194,11 @@ fn pip_installed_iiswsgi_inits_builds_and_verifies_flask_and_django_without_carg
     let version = env!("CARGO_PKG_VERSION");
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(one(&dir, &format!("iiswsgi-{version}-py3-none-"), ".whl")));
+        .arg(one(
+            &dir,
+            &format!("iiswsgi-{version}-py3-none-"),
+            "manylinux2014_x86_64.whl",
+        )));
     let path = runner_path(
         &venv,
         &work.path().join("runner-bin"),

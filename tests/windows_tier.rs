@@ -91,11 +91,16 @@ fn example_package(
         text.contains("version = \"3.12\""),
         "{name}: [python] version"
     );
+    // The gateway as the test command just built it from gateway/ (the
+    // built-in one is the same bytes, tests/gateway_windows.rs checks),
+    // bundled as a gateway of one's own is.
     std::fs::write(
         &manifest,
-        edit(text.replace("version = \"3.12\"", "version = \"3.11\"")),
+        edit(text.replace("version = \"3.12\"", "version = \"3.11\""))
+            + "\n[gateway]\npath = \"vendor/iiswsgi-gateway.exe\"\narch = \"x64\"\n",
     )
     .unwrap();
+    std::fs::create_dir_all(dir.path().join("vendor")).unwrap();
     std::fs::copy(&tier.gateway, dir.path().join("vendor/iiswsgi-gateway.exe")).unwrap();
     // (examples/django's collectstatic is its own [[build.run]] step.)
     let (code, out) = iiswsgi(dir.path(), &["build"], &tools);
