@@ -128,6 +128,33 @@ pub fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A Python with pip, for `pip download`: IISWSGI_PIP_PYTHON, else the
+/// first python beside this program or on PATH that has pip (the venv
+/// `uv tool install` makes has none; a system python3 may).
+pub fn find_pip_python() -> Option<PathBuf> {
+    if std::env::var_os("IISWSGI_PIP_PYTHON").is_some_and(|v| !v.is_empty()) {
+        return find_tool("IISWSGI_PIP_PYTHON", &[]);
+    }
+    let exe_suffix = std::env::consts::EXE_SUFFIX;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned));
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(std::env::split_paths(&paths))
+        .flat_map(|d| ["python3", "python"].map(|n| d.join(format!("{n}{exe_suffix}"))))
+        .filter(|p| p.is_file())
+        .find(|p| {
+            Command::new(p)
+                .args(["-m", "pip", "--version"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+}
+
 /// The requirement a failed resolution or download names, from its output.
 pub fn culprit(output: &str) -> Option<String> {
     for line in output.lines() {
@@ -311,9 +338,9 @@ fn fetch(
             "pip install uv (or set IISWSGI_UV); pip alone resolves environment markers for this machine, not for Windows",
         )
     })?;
-    let python = find_tool("IISWSGI_PIP_PYTHON", &["python3", "python"]).ok_or_else(|| {
+    let python = find_pip_python().ok_or_else(|| {
         tool_error(
-            "downloading wheels needs pip: no python3 on PATH",
+            "downloading wheels needs pip: no python3 with pip beside iiswsgi or on PATH",
             "install Python 3 with pip, or set IISWSGI_PIP_PYTHON to a python with pip",
         )
     })?;
