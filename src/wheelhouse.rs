@@ -112,20 +112,7 @@ pub fn find_tool(var: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
-    let exe_suffix = std::env::consts::EXE_SUFFIX;
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned));
-    let paths = std::env::var_os("PATH").unwrap_or_default();
-    beside
-        .into_iter()
-        .chain(std::env::split_paths(&paths))
-        .flat_map(|d| {
-            names
-                .iter()
-                .map(move |n| d.join(format!("{n}{exe_suffix}")))
-        })
-        .find(|p| p.is_file())
+    candidates(names).next()
 }
 
 /// A Python with pip, for `pip download`: IISWSGI_PIP_PYTHON, else the
@@ -135,24 +122,32 @@ pub fn find_pip_python() -> Option<PathBuf> {
     if std::env::var_os("IISWSGI_PIP_PYTHON").is_some_and(|v| !v.is_empty()) {
         return find_tool("IISWSGI_PIP_PYTHON", &[]);
     }
-    let exe_suffix = std::env::consts::EXE_SUFFIX;
+    candidates(&["python3", "python"]).find(|p| {
+        Command::new(p)
+            .args(["-m", "pip", "--version"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// The files named `names` (with the platform's .exe) beside this program,
+/// then in each PATH folder, in that order.
+fn candidates(names: &[&str]) -> impl Iterator<Item = PathBuf> {
     let beside = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_owned));
     let paths = std::env::var_os("PATH").unwrap_or_default();
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n}{}", std::env::consts::EXE_SUFFIX))
+        .collect();
     beside
         .into_iter()
-        .chain(std::env::split_paths(&paths))
-        .flat_map(|d| ["python3", "python"].map(|n| d.join(format!("{n}{exe_suffix}"))))
+        .chain(std::env::split_paths(&paths).collect::<Vec<_>>())
+        .flat_map(move |d| names.iter().map(|n| d.join(n)).collect::<Vec<_>>())
         .filter(|p| p.is_file())
-        .find(|p| {
-            Command::new(p)
-                .args(["-m", "pip", "--version"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
 }
 
 /// The requirement a failed resolution or download names, from its output.

@@ -108,6 +108,15 @@ fn sha256_file_and_reported_digests_match_the_zip() {
     assert_eq!(artifact["sha256"], sha256);
     assert_eq!(artifact["sha1"], sha1);
     assert_eq!(artifact["size"], bytes.len());
+    // The bundled gateway: no [gateway], so iiswsgi's own, and its digest.
+    let prebuilt = std::fs::read(common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe")).unwrap();
+    assert_eq!(
+        artifact["gateway"],
+        serde_json::json!({
+            "source": concat!("built-in iiswsgi-gateway ", env!("CARGO_PKG_VERSION")),
+            "sha256": format!("{:x}", Sha256::digest(&prebuilt)),
+        })
+    );
     assert_eq!(
         std::fs::read_to_string(
             dir.path()

@@ -107,6 +107,10 @@ fn web_deploy_version_selects_the_library_string() {
     );
     assert!(out.contains("matches the .sha256 file"), "{out}");
     assert!(out.contains("  waitAttempts=3\n"), "{out}");
+    assert!(
+        !out.contains("gateway:"),
+        "no gateway in this package: {out}"
+    );
 
     // A package that no longer matches its checksum fails inspection.
     std::fs::write(
@@ -133,4 +137,25 @@ fn undecodable_values_and_missing_files() {
     let (code, _, err) = inspect(&dir.path().join("missing.zip"));
     assert_eq!(code, 1);
     assert!(err.contains("missing.zip"), "{err}");
+}
+
+#[test]
+fn a_package_with_the_built_in_gateway_says_so() {
+    let dir = common::build_manifest(
+        "[app]\nname = \"App\"\nversion = \"1\"\n[iis]\nwsgi-handler = \"app:app\"\n",
+    );
+    let (code, out, _) = inspect(&dir.path().join("dist/App-1.msdeploy.zip"));
+    assert_eq!(code, 0);
+    let exe = std::fs::read(common::repo("prebuilt/windows-x64/iiswsgi-gateway.exe")).unwrap();
+    let sha256: String = <sha2::Sha256 as sha2::Digest>::digest(&exe)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        out.contains(&format!(
+            "gateway: App/bin/iiswsgi-gateway.exe sha256 {sha256} (built-in iiswsgi-gateway {})\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{out}"
+    );
 }

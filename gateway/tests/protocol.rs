@@ -435,6 +435,14 @@ fn close_is_always_called_and_a_failing_app_gets_the_500_page() {
     );
     assert!(!ended, "no FCGI_END_REQUEST for a broken response");
     assert!(gw.log_text().contains("RuntimeError: failed mid-body"));
+    // close() failing after the whole body was given: the response stands,
+    // ended as usual; the traceback is logged.
+    let r = gw.get("/close-raises");
+    assert_eq!((r.status, r.text().as_str()), (200, "whole body"));
+    assert!(
+        gw.log_text()
+            .contains("RuntimeError: close failed after the body")
+    );
     assert_eq!(
         std::fs::read_to_string(marks.path().join("closed")).unwrap(),
         "xx"

@@ -140,6 +140,21 @@ class Listed:
         mark("closed-listed")
 
 
+class CloseRaises:
+    """A whole body, then a close() that fails."""
+
+    def __iter__(self):
+        return iter([b"whole ", b"body"])
+
+    def close(self):
+        raise RuntimeError("close failed after the body")
+
+
+def close_raises(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return CloseRaises()
+
+
 def listed(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     n = environ["QUERY_STRING"]
@@ -255,6 +270,7 @@ ROUTES = {
     "/big": big,
     "/write": write_callable,
     "/closing": closing,
+    "/close-raises": close_raises,
     "/listed": listed,
     "/raise": raises,
     "/exc-info": exc_info_page,
