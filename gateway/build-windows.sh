@@ -35,7 +35,25 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-target_dir=${IISWSGI_WINDOWS_TARGET_DIR:-$root/target/windows-build}
+# The target folder is outside the checkout, under /var/tmp, wherever the
+# checkout is. mingw's ld lays out the import tables by the *paths* of the
+# files that hold them (its linker script sorts .idata$* input sections by
+# file name): mingw-w64's libraries under /usr, and the import libraries
+# rustc writes for raw-dylib (windows-sys) and build.rs writes for
+# python3.dll, which are under the target folder. A target folder that
+# sorts before /usr (a checkout in /check or /tmp) puts the DLLs in another
+# order and so gives other bytes; one under /var/tmp sorts after /usr for
+# every checkout. One folder per checkout, so two checkouts do not
+# rebuild each other's crates.
+checkout_key=$(printf %s "$root" | sha256sum | cut -c1-12)
+target_dir=${IISWSGI_WINDOWS_TARGET_DIR:-/var/tmp/iiswsgi-windows-build/$checkout_key}
+case "$target_dir" in
+/var/tmp/*) ;;
+*)
+  echo "build-windows.sh: IISWSGI_WINDOWS_TARGET_DIR=$target_dir must be under /var/tmp (the exe's bytes depend on where the target folder sorts against /usr)" >&2
+  exit 2
+  ;;
+esac
 export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 export PYO3_CROSS=1 PYO3_CROSS_PYTHON_VERSION=3.9

@@ -12,11 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 exe=target/windows/iiswsgi-gateway.exe
 # A fresh target folder: a folder left by builds with other flags can
-# hold build-script output that changes the bytes. Inside the checkout, as
-# the test command's builds are: one outside it (a /tmp folder) gives
-# other bytes, since -Ztrim-paths trims only the workspace's paths.
-fresh=$PWD/target/windows-prebuilt
-rm -rf "$fresh"
+# hold build-script output that changes the bytes. Under /var/tmp, as
+# build-windows.sh requires (it says why).
+fresh=$(mktemp -d /var/tmp/iiswsgi-windows-prebuilt.XXXXXX)
 trap 'rm -rf "$fresh"' EXIT
 IISWSGI_WINDOWS_TARGET_DIR=$fresh gateway/build-windows.sh "$exe" >/dev/null
 sum=$(sha256sum "$exe" | cut -d' ' -f1)

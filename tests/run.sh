@@ -77,16 +77,17 @@ export IISWSGI_WINDOWS_PYTHON=$windows_pythons/cp311
 export IISWSGI_TEST_WINDOWS_EMBEDDABLE=$windows_pythons/cp313
 
 # The gateway for Windows, built twice: here, and from a copy of the
-# working tree at another path with a target folder of its own. The tests
-# check the two are the same bytes (no path of the checkout gets in), a
-# PE32+ x64 exe, and run it under Wine.
+# working tree under /tmp with a target folder of its own. The tests check
+# the two are the same bytes (no path of the checkout gets in: /tmp sorts
+# before /usr, where mingw-w64's libraries are, and this checkout may sort
+# after it, see build-windows.sh), a PE32+ x64 exe, and run it under Wine.
 export IISWSGI_WINDOWS_GATEWAY=$PWD/target/windows/iiswsgi-gateway.exe
 export IISWSGI_WINDOWS_GATEWAY_REBUILT=$PWD/target/windows/iiswsgi-gateway.rebuilt.exe
 IISWSGI_INSTALL_TOOLCHAIN=1 gateway/build-windows.sh "$IISWSGI_WINDOWS_GATEWAY" >&2
-elsewhere=$PWD/target/reproducibility/elsewhere/checkout
+elsewhere=/tmp/iiswsgi-reproducibility-$(printf %s "$PWD" | sha256sum | cut -c1-12)/checkout
 rm -rf "$elsewhere" && mkdir -p "$elsewhere"
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$elsewhere"
-IISWSGI_INSTALL_TOOLCHAIN=1 IISWSGI_WINDOWS_TARGET_DIR=$PWD/target/windows-build-2 \
+IISWSGI_INSTALL_TOOLCHAIN=1 \
   "$elsewhere/gateway/build-windows.sh" "$IISWSGI_WINDOWS_GATEWAY_REBUILT" >&2
 
 # The wheels users install (packaging/wheels.sh: the CLI with the gateway
