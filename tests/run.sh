@@ -121,7 +121,7 @@ status=${PIPESTATUS[0]}
 static_lib=$(/usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("LIBPL") + "/" + s.get_config_var("LIBRARY"))')
 if [ -e "$static_lib" ]; then
   IISWSGI_GATEWAY_STATIC_LIBPYTHON=$static_lib CARGO_TARGET_DIR=target/static-libpython \
-    cargo test -p iiswsgi-gateway --test protocol --test apache 2>&1 | tee -a "$log"
+    cargo test -p iiswsgi-gateway --test protocol --test apache --test concurrency 2>&1 | tee -a "$log"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   if ldd target/static-libpython/debug/iiswsgi-gateway | grep libpython; then
     echo "test result: FAILED. 0 passed; 1 failed (the static-libpython gateway loads a shared libpython)" | tee -a "$log"
@@ -138,7 +138,7 @@ fi
   "$IISWSGI_TEST_GATEWAY_WHEEL"
 chmod -R a+rX "$IISWSGI_TEST_VENV"
 IISWSGI_TEST_GATEWAY=$IISWSGI_TEST_VENV/bin/iiswsgi-gateway \
-  cargo test -p iiswsgi-gateway --test protocol --test apache 2>&1 | tee -a "$log"
+  cargo test -p iiswsgi-gateway --test protocol --test apache --test concurrency 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 set -e
 # One closing line for the whole suite, summed over every test binary.

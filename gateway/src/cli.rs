@@ -24,6 +24,9 @@ pub struct Args {
     pub venv: Option<PathBuf>,
     /// Error pages show the traceback, whatever the settings say.
     pub show_traceback: bool,
+    /// `--processes`, `--threads` and the timeouts, as given
+    /// (`crate::limits` resolves them with the environment).
+    pub limits: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub const HELP: &str = "\
 iiswsgi-gateway: serve a Python WSGI app over FastCGI (IIS, Apache mod_fcgid, nginx)
 
 Usage: iiswsgi-gateway [--bind ADDR] [--app-dir DIR] [--venv DIR] [--show-traceback]
+                       [--processes N] [--threads N] [--idle-timeout S]
+                       [--read-timeout S] [--write-timeout S] [--request-timeout S]
        iiswsgi-gateway install [--iis-app SITE/APP] [--app-dir DIR] [--python PY]
                                [--state-dir DIR] [--dry-run] [--no-iis]
 
@@ -54,6 +59,21 @@ Options:
   --venv DIR      the virtual environment (default: IISWSGI_VENV, else .venv
                   or venv in the app folder)
   --show-traceback  error pages show the traceback (never on a public site)
+
+Where it owns the socket (--bind, or a socket on standard input; not under
+IIS, whose activityTimeout and requestTimeout govern there):
+  --processes N   worker processes sharing the socket, started and replaced
+                  by this one (IISWSGI_PROCESSES, default 1; --bind always
+                  runs them under such a supervisor)
+  --threads N     requests each process serves at once (IISWSGI_THREADS,
+                  default 8); idle kept connections hold no thread
+  --idle-timeout S   close a kept connection idle this long (IISWSGI_IDLE_TIMEOUT, 60)
+  --read-timeout S   limit on receiving a request's parameters, and on each
+                     read of its body (IISWSGI_READ_TIMEOUT, 60)
+  --write-timeout S  limit on each write of the response (IISWSGI_WRITE_TIMEOUT, 60)
+  --request-timeout S  a request running longer ends its process, which is
+                     replaced; its client gets a 504 (IISWSGI_REQUEST_TIMEOUT, 300)
+                  0 turns a timeout off.
   -V, --version   print the version
   --built-for     print the Python this build embeds (version and interpreter)
   -h, --help      print this help
@@ -121,6 +141,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         app_dir: std::env::var_os("IISWSGI_APP_DIR").map(PathBuf::from),
         venv: None,
         show_traceback: false,
+        limits: Vec::new(),
     };
     let mut flags = Flags::new(it);
     while let Some(flag) = flags.next_flag() {
@@ -132,6 +153,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--app-dir" => out.app_dir = Some(PathBuf::from(flags.value("--app-dir")?)),
             "--venv" => out.venv = Some(PathBuf::from(flags.value("--venv")?)),
             "--show-traceback" => out.show_traceback = true,
+            flag if crate::limits::SETTINGS.iter().any(|(f, _)| *f == flag) => {
+                let value = flags.value(flag)?;
+                out.limits.push((flag.to_owned(), value));
+            }
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::cli::{self, Command};
+use crate::limits::Limits;
 use crate::log::Log;
 use crate::serve::{Gateway, Options};
 use crate::transport::Listener;
@@ -15,7 +16,8 @@ use crate::transport::Listener;
 /// Runs the command line `args` (without the program's name) and returns
 /// the process's exit status.
 pub fn run(args: impl Iterator<Item = String>) -> i32 {
-    let args = match cli::parse(args) {
+    let given: Vec<String> = args.collect();
+    let args = match cli::parse(given.iter().cloned()) {
         Ok(Command::Serve(args)) => args,
         Ok(Command::Install(args)) => {
             let options = crate::install::Options {
@@ -52,8 +54,19 @@ pub fn run(args: impl Iterator<Item = String>) -> i32 {
             return 2;
         }
     };
+    let limits = match Limits::resolve(&args.limits, |k| std::env::var(k).ok()) {
+        Ok(limits) => limits,
+        Err(e) => {
+            eprintln!("iiswsgi-gateway: {e}");
+            return 2;
+        }
+    };
     // Under IIS, bytes on standard error become a 500 for the request.
     let under_iis = std::env::var_os("_FCGI_X_PIPE_").is_some();
+    #[cfg(unix)]
+    let worker = std::env::var_os(crate::supervisor::WORKER_ENV).is_some();
+    #[cfg(not(unix))]
+    let worker = false;
     let log = Arc::new(Log::new(!under_iis));
     // WSGI_LOG from the environment logs from the start; from web.config,
     // once the settings are read (at the first request).
@@ -61,8 +74,11 @@ pub fn run(args: impl Iterator<Item = String>) -> i32 {
         log.open_file(std::path::Path::new(&path));
     }
     let listener = match &args.bind {
-        Some(addr) => Listener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}")),
-        None => Listener::inherited().map_err(|e| e.to_string()),
+        // A worker serves the socket its supervisor bound (standard input).
+        Some(addr) if !worker => {
+            Listener::bind_for_burst(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))
+        }
+        _ => Listener::inherited().map_err(|e| e.to_string()),
     };
     let listener = match listener {
         Ok(l) => l,
@@ -71,11 +87,20 @@ pub fn run(args: impl Iterator<Item = String>) -> i32 {
             return 1;
         }
     };
+    #[cfg(unix)]
+    if !worker && !under_iis && (args.bind.is_some() || limits.processes > 1) {
+        let Some(program) = crate::python::hosted::same_program() else {
+            log.line("cannot tell how to start worker processes");
+            return 1;
+        };
+        return crate::supervisor::run(&listener, limits.processes, program, &given, log);
+    }
     let gateway = Gateway::new(
         Options {
             app_dir: args.app_dir,
             venv: args.venv,
             show_traceback: args.show_traceback,
+            limits,
         },
         log.clone(),
     );

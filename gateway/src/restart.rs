@@ -23,6 +23,11 @@ pub struct ChangeFlag {
 }
 
 impl ChangeFlag {
+    /// Whether a change waits to be taken.
+    pub fn is_set(&self) -> bool {
+        self.changed.load(Ordering::Acquire)
+    }
+
     /// The changed file, once per change.
     pub fn take(&self) -> Option<PathBuf> {
         if !self.changed.swap(false, Ordering::AcqRel) {

@@ -10,19 +10,22 @@
 //! exited unexpectedly".
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use pyo3::Py;
 use pyo3::PyAny;
 
 use crate::fastcgi::{Connection, Request};
+use crate::harakiri::Watchdog;
+use crate::limits::Limits;
 use crate::log::Log;
 use crate::python::streams::{Progress, Shared, SharedConn};
 use crate::python::{self, Interpreter};
 use crate::restart::{self, ChangeFlag};
 use crate::settings::Settings;
 use crate::shutdown::{self, Shutdown};
-use crate::transport::Listener;
+use crate::transport::timeouts::{ReadDeadline, TimedReader, TimedWriter};
+use crate::transport::{Listener, Socket, Stream};
 use crate::wsgi::error_page::{self, Failure};
 
 pub struct Options {
@@ -32,15 +35,27 @@ pub struct Options {
     pub venv: Option<PathBuf>,
     /// `--show-traceback`: over the settings' IISWSGI_SHOW_TRACEBACK.
     pub show_traceback: bool,
+    /// Threads, processes and timeouts (sockets only; see `crate::limits`).
+    pub limits: Limits,
 }
 
+/// The app and what serves it, shared by the threads of a process.
 pub struct Gateway {
     options: Options,
     log: Arc<Log>,
     shutdown: Arc<Shutdown>,
     changes: Arc<ChangeFlag>,
+    state: Mutex<State>,
+    /// Requests run holding it to read; a reload takes it to write, so the
+    /// app's modules are never swapped under a running request.
+    reload_gate: RwLock<()>,
+    watchdog: Option<Arc<Watchdog>>,
+}
+
+/// What is set up once (and again after a failure or a change).
+struct State {
     settings: Option<Settings>,
-    interpreter: Option<Interpreter>,
+    interpreter: Option<Arc<Interpreter>>,
     app: Option<Py<PyAny>>,
     watcher: Option<notify::RecommendedWatcher>,
     /// The WSGI_LOG file being written (opened once).
@@ -58,66 +73,166 @@ struct Failed {
     details: String,
 }
 
+/// What becomes of a connection once its request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Closed: the web server did not keep it, closed it, or it broke.
+    Close,
+    /// Kept by the web server, and nothing of its next request is here
+    /// yet: it waits (in `crate::pool`'s poller, not on a thread).
+    Wait,
+}
+
+/// A connection being served: its FastCGI state, shared with the app's
+/// `wsgi.input` and response writer, and its read deadline.
+pub struct Served {
+    pub shared: SharedConn,
+    pub deadline: Arc<ReadDeadline>,
+}
+
 impl Gateway {
     pub fn new(options: Options, log: Arc<Log>) -> Self {
         let shutdown = Arc::new(Shutdown::default());
         shutdown::listen(shutdown.clone(), log.clone());
         Gateway {
-            options,
+            watchdog: None,
             log,
             shutdown,
             changes: Arc::new(ChangeFlag::default()),
-            settings: None,
-            interpreter: None,
-            app: None,
-            watcher: None,
-            log_file_opened: std::env::var_os("WSGI_LOG")
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from),
-            prepared: false,
-            _held: Vec::new(),
+            state: Mutex::new(State {
+                settings: None,
+                interpreter: None,
+                app: None,
+                watcher: None,
+                log_file_opened: std::env::var_os("WSGI_LOG")
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from),
+                prepared: false,
+                _held: Vec::new(),
+            }),
+            reload_gate: RwLock::new(()),
+            options,
         }
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.options.limits
+    }
+
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Serves until the listener fails or the host asks the gateway to stop.
-    pub fn serve(mut self, mut listener: Listener) -> std::io::Result<()> {
+    pub fn serve(mut self, listener: Listener) -> std::io::Result<()> {
+        #[cfg(windows)]
+        let pipe = matches!(listener, Listener::Pipe(_));
+        #[cfg(not(windows))]
+        let pipe = false;
+        if !pipe {
+            // IIS ends a stuck process itself (requestTimeout).
+            self.watchdog = Watchdog::start(self.options.limits.request, self.log.clone());
+        }
+        let gateway = Arc::new(self);
+        #[cfg(unix)]
+        return crate::pool::serve(gateway, listener);
+        #[cfg(not(unix))]
+        gateway.serve_one_at_a_time(listener)
+    }
+
+    /// IIS's named pipe: one connection, one request at a time, as IIS
+    /// sends them (and `--bind` on Windows, outside IIS).
+    #[cfg(not(unix))]
+    fn serve_one_at_a_time(&self, mut listener: Listener) -> std::io::Result<()> {
         loop {
-            let (reader, writer) = match listener.accept() {
+            let stream = match listener.accept() {
                 Ok(stream) => stream,
                 // IIS closed the pipe for good: the process is done.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
                 Err(e) => return Err(e),
             };
-            let shared: SharedConn = Arc::new(Mutex::new(Shared {
-                conn: Connection::new(reader, writer),
-                seq: 0,
-            }));
-            self.serve_connection(&shared);
+            let (served, _socket) = self.connection(stream);
+            self.serve_connection(&served, false);
         }
     }
 
-    fn serve_connection(&mut self, shared: &SharedConn) {
+    /// A new connection, with the read and write limits on its socket
+    /// (given back, for the poller).
+    pub fn connection(&self, stream: Stream) -> (Served, Option<Socket>) {
+        let limits = &self.options.limits;
+        let deadline = ReadDeadline::new(limits.read);
+        let conn = match &stream.socket {
+            Some(socket) => {
+                if let Err(e) = socket
+                    .set_read_timeout(limits.read)
+                    .and_then(|()| socket.set_write_timeout(limits.write))
+                {
+                    self.log
+                        .line(&format!("cannot set the socket's timeouts: {e}"));
+                }
+                Connection::new(
+                    Box::new(TimedReader {
+                        inner: stream.reader,
+                        deadline: deadline.clone(),
+                        read_timeout: limits.read,
+                    }),
+                    Box::new(TimedWriter {
+                        inner: stream.writer,
+                        write_timeout: limits.write,
+                    }),
+                )
+            }
+            None => Connection::new(stream.reader, stream.writer),
+        };
+        let served = Served {
+            shared: Arc::new(Mutex::new(Shared { conn, seq: 0 })),
+            deadline,
+        };
+        (served, stream.socket)
+    }
+
+    /// Serves the requests of a connection, one after the other. With
+    /// `may_wait`, returns [`After::Wait`] when the web server keeps the
+    /// connection and its next request is not here yet.
+    pub fn serve_connection(&self, served: &Served, may_wait: bool) -> After {
+        let shared = &served.shared;
         loop {
+            served.deadline.start();
             let next = shared
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .conn
                 .next_request();
+            served.deadline.stop();
             let request = match next {
                 Ok(Some(r)) => r,
-                Ok(None) => return,
+                Ok(None) => return After::Close,
                 Err(e) => {
                     self.log.line(&format!("FastCGI connection dropped: {e}"));
-                    return;
+                    return After::Close;
                 }
             };
-            self.shutdown.set_busy(true);
+            if !self.shutdown.begin_request() {
+                // Stopping: no new request starts; the web server sees the
+                // connection close and tries another process.
+                return After::Close;
+            }
             let seq = {
                 let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
                 s.seq += 1;
                 s.seq
             };
-            let whole = self.handle(&request, shared, seq);
+            let whole = {
+                let _timed = self
+                    .watchdog
+                    .as_ref()
+                    .map(|w| w.time(request_path(&request), shared.clone()));
+                self.handle(&request, shared, seq)
+            };
             let ended = {
                 let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
                 // Invalidate the request's wsgi.input and write().
@@ -139,18 +254,24 @@ impl Gateway {
                     s.conn.end_request(0, false)
                 }
             };
-            self.shutdown.set_busy(false);
-            if self.shutdown.requested() {
-                shutdown::exit_cleanly("the host asked to stop", &self.log);
-            }
+            self.shutdown.end_request(&self.log);
             match ended {
-                Ok(true) => {}
-                Ok(false) => return,
+                Ok(true) => {
+                    let buffered = shared
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .conn
+                        .has_buffered_input();
+                    if may_wait && !buffered {
+                        return After::Wait;
+                    }
+                }
+                Ok(false) => return After::Close,
                 Err(e) => {
                     self.log.line(&format!(
                         "FastCGI connection dropped while ending a request: {e}"
                     ));
-                    return;
+                    return After::Close;
                 }
             }
         }
@@ -158,23 +279,28 @@ impl Gateway {
 
     /// Serves one request; false when its response broke off after it
     /// had started (the connection must then end without FCGI_END_REQUEST).
-    fn handle(&mut self, request: &Request, shared: &SharedConn, seq: u64) -> bool {
-        if let Some(changed) = self.changes.take() {
-            self.reload(&changed);
+    fn handle(&self, request: &Request, shared: &SharedConn, seq: u64) -> bool {
+        if self.changes.is_set() {
+            let _alone = self.reload_gate.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(changed) = self.changes.take() {
+                self.state().reload(&changed, self);
+            }
         }
-        let app = match self.ready(request) {
-            Ok(app) => app,
+        let _running = self.reload_gate.read().unwrap_or_else(|e| e.into_inner());
+        let ready = self.state().ready(request, self);
+        let (interpreter, app) = match ready {
+            Ok(ready) => ready,
             Err(failed) => {
                 self.fail(shared, failed, Progress::NotStarted);
                 // The fix is often in web.config (a misspelled WSGI_HANDLER,
                 // IISWSGI_PYTHON_HOME): it is read again at the next request,
                 // whether or not the change watcher has seen it yet.
-                self.settings = None;
-                self.prepared = false;
+                let mut state = self.state();
+                state.settings = None;
+                state.prepared = false;
                 return true;
             }
         };
-        let interpreter = self.interpreter.as_ref().expect("ready() started Python");
         if let Err((err, progress)) = interpreter.run(&app, &request.params, shared, seq) {
             let path = request_path(request);
             self.fail(
@@ -188,131 +314,6 @@ impl Gateway {
             return progress != Progress::Partial;
         }
         true
-    }
-
-    /// Settings, Python and the app, each set up once (and again after a
-    /// failure, on the next request).
-    fn ready(&mut self, request: &Request) -> Result<Py<PyAny>, Failed> {
-        if self.settings.is_none() {
-            let app_dir = self.app_dir(request);
-            let settings = self.load_settings(&app_dir).map_err(|e| Failed {
-                failure: Failure::Configuration,
-                details: e.to_string(),
-            })?;
-            if let Some(path) = &settings.log_file
-                && self.log_file_opened.as_ref() != Some(path)
-            {
-                self.log.open_file(path);
-                self.log_file_opened = Some(path.clone());
-            }
-            self.log.line(&format!(
-                "iiswsgi-gateway {} serving {} (web.config: {})",
-                env!("CARGO_PKG_VERSION"),
-                settings.app_dir.display(),
-                settings
-                    .web_config
-                    .as_ref()
-                    .map_or("none".to_owned(), |p| p.display().to_string())
-            ));
-            if self.watcher.is_none()
-                && let Some(pattern) = settings.restart.clone()
-            {
-                match restart::watch(&settings.app_dir, pattern, self.changes.clone()) {
-                    Ok(w) => self.watcher = Some(w),
-                    Err(e) => self.log.line(&format!(
-                        "cannot watch {} for changes: {e}",
-                        settings.app_dir.display()
-                    )),
-                }
-            }
-            self.settings = Some(settings);
-        }
-        let settings = self.settings.as_ref().expect("just set");
-        if self.interpreter.is_none() {
-            python::preflight(settings).map_err(|details| Failed {
-                failure: Failure::Python,
-                details,
-            })?;
-            let interp = Interpreter::start(settings, self.log.clone()).map_err(|e| Failed {
-                failure: Failure::Python,
-                details: e.traceback,
-            })?;
-            interp.prepare(settings).map_err(|e| Failed {
-                failure: Failure::Configuration,
-                details: e.traceback,
-            })?;
-            self.prepared = true;
-            let (held, retired) = crate::install::state::hold_running(settings.venv.as_deref());
-            self._held = held;
-            for line in retired {
-                self.log.line(&format!("older version: {line}"));
-            }
-            self.log.line(&format!(
-                "Python {} (sys.path: {})",
-                interp.version().lines().next().unwrap_or(""),
-                interp.sys_path().join(", ")
-            ));
-            self.interpreter = Some(interp);
-        }
-        let interpreter = self.interpreter.as_ref().expect("just started");
-        if !self.prepared {
-            interpreter.prepare(settings).map_err(|e| Failed {
-                failure: Failure::Configuration,
-                details: e.traceback,
-            })?;
-            self.prepared = true;
-        }
-        if let Some(app) = &self.app {
-            return Ok(pyo3::Python::attach(|py| app.clone_ref(py)));
-        }
-        let handler = settings.handler.clone().ok_or_else(|| Failed {
-            failure: Failure::Configuration,
-            details: "WSGI_HANDLER is not set: add <add key=\"WSGI_HANDLER\" value=\"module:app\" /> to web.config's <appSettings> \
-                      (or set it in the environment)"
-                .to_owned(),
-        })?;
-        let app = interpreter.load(&handler).map_err(|e| Failed {
-            failure: Failure::Load,
-            details: format!("WSGI_HANDLER {handler:?} could not be loaded (it is imported again at the next request):\n{}", e.traceback),
-        })?;
-        self.log.line(&format!("loaded WSGI_HANDLER {handler:?}"));
-        let again = pyo3::Python::attach(|py| app.clone_ref(py));
-        self.app = Some(app);
-        Ok(again)
-    }
-
-    /// After a watched file changed: read web.config again and import the
-    /// app's code anew at this request.
-    fn reload(&mut self, changed: &Path) {
-        self.log.line(&format!(
-            "{} changed: reloading the application",
-            changed.display()
-        ));
-        if let Some(interp) = &self.interpreter
-            && let Err(e) = interp.unload()
-        {
-            self.log.line(&format!(
-                "could not unload the application's modules: {}",
-                e.traceback
-            ));
-        }
-        self.app = None;
-        // Python itself stays: a settings change that needs another
-        // interpreter (IISWSGI_VENV) takes a restart of the process.
-        let old = self.settings.take();
-        if let Some(old) = old {
-            match self.load_settings(&old.app_dir) {
-                Ok(new) => {
-                    self.prepared = false;
-                    self.settings = Some(new);
-                }
-                Err(e) => {
-                    self.log
-                        .line(&format!("web.config could not be read again: {e}"));
-                    self.settings = Some(old);
-                }
-            }
-        }
     }
 
     /// web.config and the environment, then the command line's overrides.
@@ -350,7 +351,11 @@ impl Gateway {
     }
 
     fn fail(&self, shared: &SharedConn, failed: Failed, progress: Progress) {
-        let show = self.settings.as_ref().is_some_and(|s| s.show_traceback);
+        let show = self
+            .state()
+            .settings
+            .as_ref()
+            .is_some_and(|s| s.show_traceback);
         self.log.line(&failed.details);
         match progress {
             Progress::NotStarted => {}
@@ -379,6 +384,141 @@ impl Gateway {
         if let Err(e) = s.conn.write_stdout(&page) {
             self.log
                 .line(&format!("could not send the error page: {e}"));
+        }
+    }
+}
+
+impl State {
+    /// Settings, Python and the app, each set up once (and again after a
+    /// failure, on the next request).
+    fn ready(
+        &mut self,
+        request: &Request,
+        gateway: &Gateway,
+    ) -> Result<(Arc<Interpreter>, Py<PyAny>), Failed> {
+        let log = &gateway.log;
+        if self.settings.is_none() {
+            let app_dir = gateway.app_dir(request);
+            let settings = gateway.load_settings(&app_dir).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.to_string(),
+            })?;
+            if let Some(path) = &settings.log_file
+                && self.log_file_opened.as_ref() != Some(path)
+            {
+                log.open_file(path);
+                self.log_file_opened = Some(path.clone());
+            }
+            log.line(&format!(
+                "iiswsgi-gateway {} serving {} (web.config: {})",
+                env!("CARGO_PKG_VERSION"),
+                settings.app_dir.display(),
+                settings
+                    .web_config
+                    .as_ref()
+                    .map_or("none".to_owned(), |p| p.display().to_string())
+            ));
+            if self.watcher.is_none()
+                && let Some(pattern) = settings.restart.clone()
+            {
+                match restart::watch(&settings.app_dir, pattern, gateway.changes.clone()) {
+                    Ok(w) => self.watcher = Some(w),
+                    Err(e) => log.line(&format!(
+                        "cannot watch {} for changes: {e}",
+                        settings.app_dir.display()
+                    )),
+                }
+            }
+            self.settings = Some(settings);
+        }
+        let settings = self.settings.as_ref().expect("just set");
+        if self.interpreter.is_none() {
+            python::preflight(settings).map_err(|details| Failed {
+                failure: Failure::Python,
+                details,
+            })?;
+            let multithread = gateway.options.limits.threads > 1;
+            let interp =
+                Interpreter::start(settings, log.clone(), multithread).map_err(|e| Failed {
+                    failure: Failure::Python,
+                    details: e.traceback,
+                })?;
+            interp.prepare(settings).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.traceback,
+            })?;
+            self.prepared = true;
+            let (held, retired) = crate::install::state::hold_running(settings.venv.as_deref());
+            self._held = held;
+            for line in retired {
+                log.line(&format!("older version: {line}"));
+            }
+            log.line(&format!(
+                "Python {} (sys.path: {})",
+                interp.version().lines().next().unwrap_or(""),
+                interp.sys_path().join(", ")
+            ));
+            self.interpreter = Some(Arc::new(interp));
+        }
+        let interpreter = self.interpreter.clone().expect("just started");
+        if !self.prepared {
+            interpreter.prepare(settings).map_err(|e| Failed {
+                failure: Failure::Configuration,
+                details: e.traceback,
+            })?;
+            self.prepared = true;
+        }
+        if let Some(app) = &self.app {
+            return Ok((interpreter, pyo3::Python::attach(|py| app.clone_ref(py))));
+        }
+        let handler = settings.handler.clone().ok_or_else(|| Failed {
+            failure: Failure::Configuration,
+            details: "WSGI_HANDLER is not set: add <add key=\"WSGI_HANDLER\" value=\"module:app\" /> to web.config's <appSettings> \
+                      (or set it in the environment)"
+                .to_owned(),
+        })?;
+        let app = interpreter.load(&handler).map_err(|e| Failed {
+            failure: Failure::Load,
+            details: format!("WSGI_HANDLER {handler:?} could not be loaded (it is imported again at the next request):\n{}", e.traceback),
+        })?;
+        log.line(&format!("loaded WSGI_HANDLER {handler:?}"));
+        let again = pyo3::Python::attach(|py| app.clone_ref(py));
+        self.app = Some(app);
+        Ok((interpreter, again))
+    }
+
+    /// After a watched file changed: read web.config again and import the
+    /// app's code anew at this request.
+    fn reload(&mut self, changed: &Path, gateway: &Gateway) {
+        gateway.log.line(&format!(
+            "{} changed: reloading the application",
+            changed.display()
+        ));
+        if let Some(interp) = &self.interpreter
+            && let Err(e) = interp.unload()
+        {
+            gateway.log.line(&format!(
+                "could not unload the application's modules: {}",
+                e.traceback
+            ));
+        }
+        self.app = None;
+        // Python itself stays: a settings change that needs another
+        // interpreter (IISWSGI_VENV) takes a restart of the process.
+        let old = self.settings.take();
+        if let Some(old) = old {
+            match gateway.load_settings(&old.app_dir) {
+                Ok(new) => {
+                    self.prepared = false;
+                    self.settings = Some(new);
+                }
+                Err(e) => {
+                    gateway
+                        .log
+                        .line(&format!("web.config could not be read again: {e}"));
+                    self.settings = Some(old);
+                }
+            }
         }
     }
 }

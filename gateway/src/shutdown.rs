@@ -3,23 +3,37 @@
 //! before it would kill the process).
 //!
 //! Idle, the gateway runs the app's `atexit` functions and exits 0 at once.
-//! Serving, it finishes the request first (the serving loop checks
-//! [`Shutdown::requested`] after each one).
+//! Serving, it finishes the requests in progress first (each thread tells
+//! [`Shutdown::end_request`] when one ends) and starts no new one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::log::Log;
 
 #[derive(Default)]
 pub struct Shutdown {
-    busy: AtomicBool,
+    busy: AtomicUsize,
     requested: AtomicBool,
 }
 
 impl Shutdown {
-    pub fn set_busy(&self, busy: bool) {
-        self.busy.store(busy, Ordering::SeqCst);
+    /// A request starts; false when the host asked to stop (it must not).
+    pub fn begin_request(&self) -> bool {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        if self.requested.load(Ordering::SeqCst) {
+            self.busy.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// A request ended: the last one ends the process if the host asked.
+    pub fn end_request(&self, log: &Log) {
+        let left = self.busy.fetch_sub(1, Ordering::SeqCst) - 1;
+        if left == 0 && self.requested.load(Ordering::SeqCst) {
+            exit_cleanly("the host asked to stop", log);
+        }
     }
 
     pub fn requested(&self) -> bool {
@@ -29,15 +43,22 @@ impl Shutdown {
     /// Called from the signal thread.
     fn request(&self, why: &str, log: &Log) {
         self.requested.store(true, Ordering::SeqCst);
-        if !self.busy.load(Ordering::SeqCst) {
+        if self.busy.load(Ordering::SeqCst) == 0 {
             exit_cleanly(why, log);
         }
-        log.line(&format!("{why}: stopping after the request being served"));
+        log.line(&format!("{why}: stopping after the requests being served"));
     }
 }
 
-/// Ends the process as the host asked.
+/// Ends the process as the host asked (once, whichever thread gets here).
 pub fn exit_cleanly(why: &str, log: &Log) -> ! {
+    static EXITING: AtomicBool = AtomicBool::new(false);
+    if EXITING.swap(true, Ordering::SeqCst) {
+        // Another thread is running the exit functions and will exit.
+        loop {
+            std::thread::park();
+        }
+    }
     log.line(&format!("{why}: shutting down"));
     crate::python::run_exit_functions();
     std::process::exit(0)

@@ -221,7 +221,8 @@ fn environ_follows_pep_3333_and_splits_iis_application_paths() {
     // UTF-8 bytes as latin-1 characters (PEP 3333's "bytes as str").
     assert_eq!(env["HTTP_X_CUSTOM"], "caf\u{c3}\u{a9}");
     assert_eq!(env["wsgi.version"], serde_json::json!([1, 0]));
-    assert_eq!(env["wsgi.multithread"], false);
+    // Eight threads serve requests by default (IISWSGI_THREADS).
+    assert_eq!(env["wsgi.multithread"], true);
     assert_eq!(env["wsgi.multiprocess"], true);
     assert_eq!(
         env["wsgi.input_terminated"], true,

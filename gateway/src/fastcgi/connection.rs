@@ -31,6 +31,8 @@ struct Current {
     body_at: usize,
     stdin_done: bool,
     aborted: bool,
+    /// Response bytes were sent or queued.
+    responded: bool,
 }
 
 pub struct Connection {
@@ -184,6 +186,7 @@ impl Connection {
                 body_at: 0,
                 stdin_done: false,
                 aborted: false,
+                responded: false,
             });
             return Ok(true);
         }
@@ -255,8 +258,44 @@ impl Connection {
             .ok_or_else(|| invalid("no request is being served"))
     }
 
+    /// Answers the current request with `response` and ends it at once,
+    /// without reading what is left of its body (the process is about to
+    /// end: `crate::harakiri`).
+    pub fn answer_at_once(&mut self, response: &[u8], app_status: u32) -> io::Result<()> {
+        let id = self.current_id()?;
+        record::push_stream(&mut self.out, kind::STDOUT, id, response);
+        record::push_stream_end(&mut self.out, kind::STDOUT, id);
+        record::push_end_request(
+            &mut self.out,
+            id,
+            app_status,
+            protocol_status::REQUEST_COMPLETE,
+        );
+        self.current = None;
+        record::flush_to(&mut self.writer, &mut self.out)
+    }
+
+    /// Whether any of the current request's response was given (sent or
+    /// queued): after that, only breaking the connection can end it.
+    pub fn responded(&self) -> bool {
+        self.current.as_ref().is_some_and(|c| c.responded)
+    }
+
+    /// Bytes of the web server's already received and not yet taken: the
+    /// next request may be here without waiting for the socket.
+    pub fn has_buffered_input(&self) -> bool {
+        !self.reader.buffer().is_empty()
+    }
+
+    fn mark_responded(&mut self) {
+        if let Some(c) = self.current.as_mut() {
+            c.responded = true;
+        }
+    }
+
     /// Sends response bytes (`FCGI_STDOUT`) at once.
     pub fn write_stdout(&mut self, data: &[u8]) -> io::Result<()> {
+        self.mark_responded();
         let id = self.current_id()?;
         record::push_stream(&mut self.out, kind::STDOUT, id, data);
         record::flush_to(&mut self.writer, &mut self.out)
@@ -265,6 +304,7 @@ impl Connection {
     /// Queues response bytes to go out with the end of the request (one
     /// write for a response that is complete anyway).
     pub fn queue_stdout(&mut self, data: &[u8]) -> io::Result<()> {
+        self.mark_responded();
         let id = self.current_id()?;
         record::push_stream(&mut self.out, kind::STDOUT, id, data);
         Ok(())

@@ -103,3 +103,25 @@ pub fn command(venv: Option<&Path>) -> Option<Vec<OsString>> {
         folder.into(),
     ])
 }
+
+/// The command that starts this same gateway again (a worker process of
+/// `crate::supervisor`), before its arguments: the executable; hosted,
+/// this python running the script it was started with, or the module.
+pub fn same_program() -> Option<Vec<OsString>> {
+    if !hosted() {
+        return std::env::current_exe().ok().map(|exe| vec![exe.into()]);
+    }
+    if let Some(script) = SCRIPT.get() {
+        let python: PathBuf = Python::attach(|py| {
+            py.import("sys")?
+                .getattr("executable")?
+                .extract::<PathBuf>()
+        })
+        .ok()?;
+        return Some(vec![
+            python.into(),
+            std::path::absolute(script).ok()?.into(),
+        ]);
+    }
+    command(None)
+}

@@ -8,10 +8,9 @@ pub mod streams;
 #[cfg(windows)]
 pub mod windows_loader;
 
-use std::cell::RefCell;
 use std::ffi::CString;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -36,7 +35,11 @@ pub struct Interpreter {
     /// every request): the same str objects again, whose hash CPython has
     /// already computed, so filling the dict neither makes nor hashes
     /// them. Bounded, so that odd header names cannot grow it.
-    keys: RefCell<Vec<(Vec<u8>, Py<PyAny>)>>,
+    /// Taken only with try_lock, under the GIL: a thread that finds it
+    /// taken makes its own keys this time.
+    keys: Mutex<Vec<(Vec<u8>, Py<PyAny>)>>,
+    /// `wsgi.multithread`: other threads of this process serve requests.
+    multithread: bool,
 }
 
 /// Most environ keys kept by [`Interpreter::keys`].
@@ -103,7 +106,11 @@ fn embed(settings: &Settings) -> Result<(), PythonError> {
 
 impl Interpreter {
     /// Starts Python (once per process) and prepares it for the app.
-    pub fn start(settings: &Settings, log: Arc<Log>) -> Result<Self, PythonError> {
+    pub fn start(
+        settings: &Settings,
+        log: Arc<Log>,
+        multithread: bool,
+    ) -> Result<Self, PythonError> {
         let hosted = hosted();
         let python_path_env = if hosted {
             None
@@ -149,7 +156,8 @@ impl Interpreter {
                 errors,
                 file_wrapper,
                 version,
-                keys: RefCell::new(Vec::new()),
+                keys: Mutex::new(Vec::new()),
+                multithread,
             })
         })
     }
@@ -221,14 +229,19 @@ impl Interpreter {
                 .map_err(|e| (describe(py, Some(shim), e), streams::Progress::NotStarted))?;
             let result = (|| -> PyResult<()> {
                 let env = PyDict::new(py);
-                let mut keys = self.keys.borrow_mut();
+                let mut keys = self.keys.try_lock().ok();
                 for (k, v) in &vars {
                     let value = latin1_str(py, v)?;
-                    match keys.iter().find(|(name, _)| name.as_slice() == *k) {
+                    let cached = keys
+                        .as_deref()
+                        .and_then(|keys| keys.iter().find(|(name, _)| name.as_slice() == *k));
+                    match cached {
                         Some((_, key)) => env.set_item(key.bind(py), value)?,
                         None => {
                             let key = latin1_str(py, k)?;
-                            if keys.len() < MAX_CACHED_KEYS {
+                            if let Some(keys) = keys.as_deref_mut()
+                                && keys.len() < MAX_CACHED_KEYS
+                            {
                                 keys.push((k.to_vec(), key.clone().unbind()));
                             }
                             env.set_item(key, value)?;
@@ -247,7 +260,7 @@ impl Interpreter {
                     Py::new(py, Input::new(shared.clone(), seq))?,
                 )?;
                 env.set_item(intern!(py, "wsgi.errors"), self.errors.bind(py))?;
-                env.set_item(intern!(py, "wsgi.multithread"), false)?;
+                env.set_item(intern!(py, "wsgi.multithread"), self.multithread)?;
                 env.set_item(intern!(py, "wsgi.multiprocess"), true)?;
                 env.set_item(intern!(py, "wsgi.run_once"), false)?;
                 // The body always ends where FCGI_STDIN ends. Said to apps only

@@ -282,7 +282,13 @@ impl Output {
                 Ok(())
             }
             Err(None) => Err(stale()),
-            Err(Some(e)) => Err(os_error(e)),
+            Err(Some(e)) => {
+                // Part of the bytes may have gone out before the write
+                // failed: the response counts as started, so it is broken
+                // off rather than followed by an error page.
+                self.sent |= now;
+                Err(os_error(e))
+            }
         }
     }
 }

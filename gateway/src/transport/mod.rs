@@ -8,6 +8,7 @@
 //!   `unix:/path/to/socket` on Unix), for a server that connects to a
 //!   running process (nginx `fastcgi_pass`, Apache `mod_proxy_fcgi`).
 
+pub mod timeouts;
 #[cfg(unix)]
 mod unix;
 #[cfg(windows)]
@@ -16,8 +17,47 @@ mod windows_pipe;
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
 
-/// The two halves of one accepted connection.
-pub type Stream = (Box<dyn Read + Send>, Box<dyn Write + Send>);
+/// One accepted connection: its two halves, and the socket itself when
+/// there is one (not IIS's pipe), for timeouts and polling.
+pub struct Stream {
+    pub reader: Box<dyn Read + Send>,
+    pub writer: Box<dyn Write + Send>,
+    pub socket: Option<Socket>,
+}
+
+/// An accepted socket.
+pub enum Socket {
+    Tcp(std::net::TcpStream),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl Socket {
+    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_read_timeout(t),
+            #[cfg(unix)]
+            Socket::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+
+    pub fn set_write_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_write_timeout(t),
+            #[cfg(unix)]
+            Socket::Unix(s) => s.set_write_timeout(t),
+        }
+    }
+
+    #[cfg(unix)]
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match self {
+            Socket::Tcp(s) => s.as_raw_fd(),
+            Socket::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
 
 pub enum Listener {
     Tcp(TcpListener),
@@ -47,6 +87,23 @@ impl Listener {
         Ok(Listener::Tcp(TcpListener::bind(addr)?))
     }
 
+    /// Listens with a deep queue: a burst of connections (200 at once)
+    /// waits there for a thread or worker process rather than being
+    /// refused or retried (std's listen() queue is 128).
+    pub fn bind_for_burst(addr: &str) -> io::Result<Self> {
+        let listener = Listener::bind(addr)?;
+        #[cfg(unix)]
+        if let Some(fd) = listener.socket_fd() {
+            use std::os::fd::AsRawFd;
+            // SAFETY: listen() again on a bound, listening socket only
+            // changes its queue length.
+            if unsafe { libc::listen(fd.as_raw_fd(), 1024) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(listener)
+    }
+
     /// What the FastCGI host passed on standard input.
     pub fn inherited() -> io::Result<Self> {
         #[cfg(unix)]
@@ -60,16 +117,48 @@ impl Listener {
         match self {
             Listener::Tcp(l) => {
                 let (s, _) = l.accept()?;
+                s.set_nonblocking(false)?;
                 s.set_nodelay(true)?;
-                Ok((Box::new(s.try_clone()?), Box::new(s)))
+                Ok(Stream {
+                    reader: Box::new(s.try_clone()?),
+                    writer: Box::new(s.try_clone()?),
+                    socket: Some(Socket::Tcp(s)),
+                })
             }
             #[cfg(unix)]
             Listener::Unix(l) => {
                 let (s, _) = l.accept()?;
-                Ok((Box::new(s.try_clone()?), Box::new(s)))
+                s.set_nonblocking(false)?;
+                Ok(Stream {
+                    reader: Box::new(s.try_clone()?),
+                    writer: Box::new(s.try_clone()?),
+                    socket: Some(Socket::Unix(s)),
+                })
             }
             #[cfg(windows)]
             Listener::Pipe(p) => p.accept(),
+        }
+    }
+
+    /// The listening socket (not IIS's pipe, which is one connection at a
+    /// time): what worker processes inherit and the poller watches.
+    #[cfg(unix)]
+    pub fn socket_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match self {
+            Listener::Tcp(l) => Some(l.as_fd()),
+            Listener::Unix(l) => Some(l.as_fd()),
+        }
+    }
+
+    /// Accepting without waiting (the poller accepts when poll says so).
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.set_nonblocking(on),
+            #[cfg(unix)]
+            Listener::Unix(l) => l.set_nonblocking(on),
+            #[cfg(windows)]
+            Listener::Pipe(_) => Ok(()),
         }
     }
 }

@@ -81,7 +81,11 @@ impl PipeListener {
         }
         self.connections += 1;
         let io = PipeIo(self.handle);
-        Ok((Box::new(io), Box::new(io)))
+        Ok(Stream {
+            reader: Box::new(io),
+            writer: Box::new(io),
+            socket: None,
+        })
     }
 }
 

@@ -13,6 +13,8 @@ pub enum Failure {
     Load,
     /// The app raised, or broke the WSGI protocol.
     Request,
+    /// The request ran longer than IISWSGI_REQUEST_TIMEOUT (a 504).
+    Timeout,
 }
 
 impl Failure {
@@ -22,6 +24,16 @@ impl Failure {
             Failure::Python => "Python could not be started.",
             Failure::Load => "The WSGI application could not be loaded.",
             Failure::Request => "The WSGI application failed while answering this request.",
+            Failure::Timeout => {
+                "The WSGI application took longer than the gateway's request timeout (IISWSGI_REQUEST_TIMEOUT)."
+            }
+        }
+    }
+
+    fn status(self) -> &'static str {
+        match self {
+            Failure::Timeout => "504 Gateway Timeout",
+            _ => "500 Internal Server Error",
         }
     }
 }
@@ -44,9 +56,10 @@ fn escape_html(s: &str) -> String {
 /// (the traceback) is shown only when the site allows it. `fallback_log`:
 /// the file the log went to because WSGI_LOG could not be opened.
 pub fn response(failure: Failure, details: Option<&str>, fallback_log: Option<&Path>) -> Vec<u8> {
+    let status = failure.status();
     let mut body = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>\n\
-         <body><h1>500 Internal Server Error</h1>\n<p>{}</p>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{status}</title></head>\n\
+         <body><h1>{status}</h1>\n<p>{}</p>\n",
         failure.summary()
     );
     match (details, fallback_log) {
@@ -64,7 +77,7 @@ pub fn response(failure: Failure, details: Option<&str>, fallback_log: Option<&P
     }
     body.push_str("</body></html>\n");
     let mut out = format!(
-        "Status: 500 Internal Server Error\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
+        "Status: {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
         body.len()
     )
     .into_bytes();

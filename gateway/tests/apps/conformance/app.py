@@ -255,6 +255,11 @@ def slow(environ, start_response):
     return [b"slept"]
 
 
+def pid(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [("pid=%d" % os.getpid()).encode()]
+
+
 def not_found(environ, start_response):
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"no such page"]
@@ -282,6 +287,7 @@ ROUTES = {
     "/file": file_wrapper,
     "/background": background,
     "/slow": slow,
+    "/pid": pid,
     "/nope": not_found,
 }
 
