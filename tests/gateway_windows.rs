@@ -418,6 +418,10 @@ fn under_wine_an_unwritable_wsgi_log_falls_back_to_the_temp_folder_and_the_page_
         &[
             ("WSGI_LOG", wsgi_log.as_str()),
             ("IISWSGI_PYTHON_HOME", "C:\\Python312"),
+            // Wine's ReportEventW writes an Error event to its `eventlog`
+            // channel (err: for EVENTLOG_ERROR_TYPE): what Event Viewer
+            // would show, seen here.
+            ("WINEDEBUG", "-all,err+eventlog"),
         ],
     );
     assert_eq!(
@@ -454,6 +458,20 @@ fn under_wine_an_unwritable_wsgi_log_falls_back_to_the_temp_folder_and_the_page_
         .unwrap_or_else(|| panic!("{named} is not on C:"))
         .replace('\\', "/");
     let fallback = wine.wine.prefix.join("drive_c").join(relative);
+    let events = String::from_utf8_lossy(&out.stderr);
+    let event = events
+        .lines()
+        .find(|l| l.contains(":err:eventlog:ReportEventW "))
+        .unwrap_or_else(|| panic!("no Error event was reported: {events}"));
+    assert!(
+        event.contains("L\"iiswsgi-gateway (process ")
+            && event.contains("cannot open WSGI_LOG ")
+            && event.contains(&format!(
+                "Its log is {} instead.",
+                named.replace('\\', "\\\\")
+            )),
+        "the event names the fallback {named}: {event}"
+    );
     let text = std::fs::read_to_string(&fallback)
         .unwrap_or_else(|e| panic!("{}: {e}", fallback.display()));
     let _ = std::fs::remove_file(&fallback);
