@@ -10,8 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::wine::records;
-use iiswsgi::verify::fastcgi_client::{name_value_pairs as pairs, record};
+use common::wine::{pairs, record, records};
 use sha2::{Digest, Sha256};
 
 /// The exe tests/run.sh built (IISWSGI_WINDOWS_GATEWAY), or None (skip;
@@ -162,17 +161,13 @@ impl Wine {
 }
 
 fn get(id: u16, path: &str) -> Vec<u8> {
-    let mut r = record(1, id, &[0, 1, 0, 0, 0, 0, 0, 0]);
     let params = [
         ("REQUEST_METHOD", "GET"),
         ("PATH_INFO", path),
         ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"),
         ("SERVER_PROTOCOL", "HTTP/1.1"),
     ];
-    r.extend(record(4, id, &pairs(&params)));
-    r.extend(record(4, id, &[]));
-    r.extend(record(5, id, &[]));
-    r
+    fastcgi::client::request(id, false, &params, b"")
 }
 
 #[test]

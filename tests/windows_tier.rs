@@ -21,7 +21,6 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use common::iiswsgi;
 use common::wine::{Answer, Wine, windows_path};
-use iiswsgi::verify::fastcgi_client::{name_value_pairs, record};
 use sha2::{Digest, Sha256};
 
 /// What the tier needs, each from the environment tests/run.sh sets.
@@ -345,13 +344,14 @@ fn iis_request(
         params.push(("CONTENT_LENGTH", length.as_str()));
     }
     params.extend_from_slice(headers);
-    let mut r = record(1, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
-    r.extend(record(4, 1, &name_value_pairs(&params)));
-    r.extend(record(4, 1, &[]));
+    let mut r = Vec::new();
+    fastcgi::client::push_begin(&mut r, 1, false);
+    fastcgi::client::push_params(&mut r, 1, &params);
+    // The body in IIS's pieces of 32 KiB.
     for chunk in body.chunks(32 * 1024) {
-        r.extend(record(5, 1, chunk));
+        fastcgi::record::push_record(&mut r, fastcgi::record::kind::STDIN, 1, chunk);
     }
-    r.extend(record(5, 1, &[]));
+    fastcgi::record::push_stream_end(&mut r, fastcgi::record::kind::STDIN, 1);
     r
 }
 

@@ -1,4 +1,5 @@
-//! The gateway's FastCGI server side, fed any bytes a web server (or a
+//! The FastCGI server side (the workspace's `fastcgi` crate, as the gateway
+//! uses it), fed any bytes a web server (or a
 //! stranger on its socket) could send: records of every type, lengths and
 //! padding, management records, a second BEGIN_REQUEST, aborts, bodies
 //! split anywhere. It must never panic, every request it takes must be
@@ -8,7 +9,7 @@
 use std::io::{Cursor, Write};
 use std::sync::{Arc, Mutex};
 
-use iiswsgi_gateway::fastcgi::Connection;
+use fastcgi::Connection;
 use iiswsgi_gateway::wsgi::environ;
 use libfuzzer_sys::fuzz_target;
 

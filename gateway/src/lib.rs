@@ -5,7 +5,8 @@
 //! CPython (the stable ABI: one build serves Python 3.9 and later).
 //!
 //! The layout follows a request: `transport` (where connections come
-//! from) → `fastcgi` (records, one request at a time) → `wsgi` (environ,
+//! from) → `fastcgi` (records, one request at a time: the workspace's
+//! `fastcgi` crate) → `wsgi` (environ,
 //! error page) → `python` (the interpreter, `wsgi.input`, the response
 //! writer) → `serve` (the loop that ties them and survives failures).
 //! Where the gateway owns a socket, `pool` spreads connections over a
@@ -18,7 +19,8 @@
 
 pub mod cli;
 pub mod event_log;
-pub mod fastcgi;
+/// The FastCGI protocol, from the workspace's `fastcgi` crate.
+pub use fastcgi;
 pub mod harakiri;
 pub mod install;
 pub mod limits;

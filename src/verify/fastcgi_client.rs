@@ -1,6 +1,6 @@
-//! Just enough of a FastCGI client to send the gateway a request the way a
-//! web server does (one request per connection, as mod_fcgid), and read
-//! the CGI response back.
+//! Where verify's gateway listens, and a GET the way a web server sends
+//! it (one request per connection, as mod_fcgid and IIS); the protocol is
+//! the workspace's `fastcgi` crate.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -78,50 +78,7 @@ impl Endpoint {
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
-/// One FastCGI record (no padding).
-pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + content.len());
-    out.extend_from_slice(&[
-        1,
-        kind,
-        (id >> 8) as u8,
-        id as u8,
-        (content.len() >> 8) as u8,
-        content.len() as u8,
-        0,
-        0,
-    ]);
-    out.extend_from_slice(content);
-    out
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
-    }
-}
-
-/// Name-value pairs (FCGI_PARAMS, FCGI_GET_VALUES), lengths of any size.
-pub fn name_value_pairs(list: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (k, v) in list {
-        push_len(&mut out, k.len());
-        push_len(&mut out, v.len());
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(v.as_bytes());
-    }
-    out
-}
-
-/// A response: status, headers, body.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use fastcgi::cgi::Response;
 
 /// GET `url` (with its query) from the gateway listening at `endpoint`,
 /// as IIS asks for it when the app is the IIS application at `app_path`
@@ -152,55 +109,13 @@ pub fn get(
         ("GATEWAY_INTERFACE", "CGI/1.1"),
         ("APPL_MD_PATH", md_path.as_str()),
     ];
-    let pairs = name_value_pairs(&params);
-    let mut req = record(1, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
-    req.extend(record(4, 1, &pairs));
-    req.extend(record(4, 1, &[]));
-    req.extend(record(5, 1, &[]));
     let mut s = endpoint.connect(timeout)?;
-    s.write_all(&req)?;
-    let mut stdout = Vec::new();
-    loop {
-        let mut h = [0u8; 8];
-        s.read_exact(&mut h)?;
-        let len = u16::from_be_bytes([h[4], h[5]]) as usize;
-        let mut content = vec![0u8; len + h[6] as usize];
-        s.read_exact(&mut content)?;
-        content.truncate(len);
-        match h[1] {
-            6 => stdout.extend_from_slice(&content),
-            3 => break,
-            _ => {}
-        }
-    }
-    parse_cgi(&stdout)
-}
-
-/// A CGI response (the gateway's FCGI_STDOUT): status, headers, body.
-pub fn parse_cgi(stdout: &[u8]) -> std::io::Result<Response> {
-    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
-    let split = stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("the gateway sent no CGI head"))?;
-    let mut status = 200;
-    let mut headers = Vec::new();
-    for line in String::from_utf8_lossy(&stdout[..split]).split("\r\n") {
-        let (k, v) = line
-            .split_once(": ")
-            .ok_or_else(|| bad("a malformed CGI header"))?;
-        if k.eq_ignore_ascii_case("Status") {
-            status = v
-                .get(..3)
-                .and_then(|c| c.parse().ok())
-                .ok_or_else(|| bad("a malformed Status header"))?;
-        } else {
-            headers.push((k.to_string(), v.to_string()));
-        }
-    }
-    Ok(Response {
-        status,
-        headers,
-        body: stdout[split + 4..].to_vec(),
+    s.write_all(&fastcgi::client::request(1, false, &params, b""))?;
+    let reply = fastcgi::client::read_reply(&mut s, 1)?;
+    fastcgi::cgi::parse(&reply.stdout).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the gateway's answer: {e}"),
+        )
     })
 }

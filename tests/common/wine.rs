@@ -104,20 +104,23 @@ pub fn gateway_in(dir: &Path, exe: &Path) -> PathBuf {
     target
 }
 
-/// (type, request id, content) of each FastCGI record in `bytes`.
-pub fn records(mut bytes: &[u8]) -> Vec<(u8, u16, Vec<u8>)> {
+/// One FastCGI record (the workspace's `fastcgi` crate writes it).
+pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    while bytes.len() >= 8 {
-        let len = u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
-        let pad = bytes[6] as usize;
-        out.push((
-            bytes[1],
-            u16::from_be_bytes([bytes[2], bytes[3]]),
-            bytes[8..8 + len].to_vec(),
-        ));
-        bytes = &bytes[8 + len + pad..];
-    }
+    fastcgi::record::push_record(&mut out, kind, id, content);
     out
+}
+
+#[allow(unused_imports)] // not every test binary builds requests
+pub use fastcgi::client::pairs;
+
+/// (type, request id, content) of each FastCGI record in `bytes`.
+pub fn records(bytes: &[u8]) -> Vec<(u8, u16, Vec<u8>)> {
+    fastcgi::client::parse_records(bytes)
+        .expect("whole FastCGI records")
+        .into_iter()
+        .map(|r| (r.kind, r.request_id, r.content))
+        .collect()
 }
 
 /// A response as a web server reads it: (status, headers, body), and
@@ -140,7 +143,7 @@ impl Answer {
         let complete = recs
             .last()
             .is_some_and(|r| r.0 == 3 && r.2 == [0, 0, 0, 0, 0, 0, 0, 0]);
-        let response = iiswsgi::verify::fastcgi_client::parse_cgi(&stdout)
+        let response = fastcgi::cgi::parse(&stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&stdout)));
         Answer {
             status: response.status,

@@ -12,15 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BEGIN_REQUEST: u8 = 1;
-pub const ABORT_REQUEST: u8 = 2;
-pub const END_REQUEST: u8 = 3;
-pub const PARAMS: u8 = 4;
-pub const STDIN: u8 = 5;
-pub const STDOUT: u8 = 6;
-pub const GET_VALUES: u8 = 9;
-pub const GET_VALUES_RESULT: u8 = 10;
-pub const UNKNOWN_TYPE: u8 = 11;
+#[allow(unused_imports)] // each test binary uses some
+pub use fastcgi::record::kind::{
+    ABORT_REQUEST, BEGIN_REQUEST, END_REQUEST, GET_VALUES, GET_VALUES_RESULT, PARAMS, STDIN,
+    STDOUT, UNKNOWN_TYPE,
+};
 
 /// The gateway the tests run: this build's executable, or with
 /// IISWSGI_TEST_GATEWAY another program run the same way, such as the
@@ -61,63 +57,43 @@ pub fn test_venv() -> Option<PathBuf> {
     }
 }
 
+/// One record, and the request pieces, written by the workspace's
+/// `fastcgi` crate (its client side).
 pub fn record(kind: u8, id: u16, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![
-        1,
-        kind,
-        (id >> 8) as u8,
-        id as u8,
-        (content.len() >> 8) as u8,
-        content.len() as u8,
-        0,
-        0,
-    ];
-    out.extend_from_slice(content);
-    out
-}
-
-pub fn pairs(params: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (k, v) in params {
-        for len in [k.len(), v.len()] {
-            if len < 128 {
-                out.push(len as u8);
-            } else {
-                out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(v.as_bytes());
-    }
+    fastcgi::record::push_record(&mut out, kind, id, content);
     out
 }
 
-/// BEGIN_REQUEST, PARAMS (in one record plus the empty one).
+#[allow(unused_imports)] // not every test binary builds pairs by hand
+pub use fastcgi::client::pairs;
+
+/// BEGIN_REQUEST, PARAMS (and the empty one).
 pub fn begin(id: u16, keep_conn: bool, params: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = record(BEGIN_REQUEST, id, &[0, 1, keep_conn as u8, 0, 0, 0, 0, 0]);
-    out.extend(record(PARAMS, id, &pairs(params)));
-    out.extend(record(PARAMS, id, &[]));
+    let mut out = Vec::new();
+    fastcgi::client::push_begin(&mut out, id, keep_conn);
+    fastcgi::client::push_params(&mut out, id, params);
     out
 }
 
 /// A body as STDIN records (at most 65535 bytes each) and the empty one.
 pub fn stdin(id: u16, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    for chunk in body.chunks(65535) {
-        out.extend(record(STDIN, id, chunk));
-    }
-    out.extend(record(STDIN, id, &[]));
+    fastcgi::client::push_stdin(&mut out, id, body);
     out
 }
 
+/// The next record: (type, request id, content); a connection closed
+/// between records is an UnexpectedEof error.
 pub fn read_record(s: &mut impl Read) -> std::io::Result<(u8, u16, Vec<u8>)> {
-    let mut h = [0u8; 8];
-    s.read_exact(&mut h)?;
-    let len = u16::from_be_bytes([h[4], h[5]]) as usize + h[6] as usize;
-    let mut content = vec![0; len];
-    s.read_exact(&mut content)?;
-    content.truncate(u16::from_be_bytes([h[4], h[5]]) as usize);
-    Ok((h[1], u16::from_be_bytes([h[2], h[3]]), content))
+    let mut content = Vec::new();
+    match fastcgi::record::read_record(s, &mut content)? {
+        Some((kind, id)) => Ok((kind, id, content)),
+        None => Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the gateway closed the connection",
+        )),
+    }
 }
 
 #[derive(Debug)]
@@ -127,6 +103,7 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Every STDOUT record's size, to see how the response was streamed.
     pub stdout_records: Vec<usize>,
+    /// FCGI_END_REQUEST's body.
     pub end: Vec<u8>,
 }
 
@@ -144,44 +121,24 @@ impl Response {
 
 /// Reads one request's records up to END_REQUEST and parses the CGI response.
 pub fn read_response(s: &mut impl Read, id: u16) -> Response {
-    let mut stdout = Vec::new();
-    let mut sizes = Vec::new();
-    loop {
-        let (kind, rid, content) = read_record(s).expect("a record");
-        assert_eq!(rid, id, "record for request {rid} while waiting for {id}");
-        match kind {
-            STDOUT => {
-                if !content.is_empty() {
-                    sizes.push(content.len());
-                }
-                stdout.extend(content)
-            }
-            END_REQUEST => return parse_cgi(&stdout, sizes, content),
-            other => panic!("unexpected record type {other}"),
-        }
-    }
+    let reply = fastcgi::client::read_reply(s, id).expect("a whole response");
+    assert!(
+        reply.stderr.is_empty(),
+        "FCGI_STDERR: {:?}",
+        String::from_utf8_lossy(&reply.stderr)
+    );
+    let mut end = reply.end.app_status.to_be_bytes().to_vec();
+    end.extend([reply.end.protocol_status, 0, 0, 0]);
+    parse_cgi(&reply.stdout, reply.stdout_records, end)
 }
 
 pub fn parse_cgi(stdout: &[u8], stdout_records: Vec<usize>, end: Vec<u8>) -> Response {
-    let split = stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a CGI head");
-    let head = String::from_utf8_lossy(&stdout[..split]).into_owned();
-    let mut status = 200;
-    let mut headers = Vec::new();
-    for line in head.split("\r\n") {
-        let (k, v) = line.split_once(": ").expect("name: value");
-        if k == "Status" {
-            status = v[..3].parse().unwrap();
-        } else {
-            headers.push((k.to_owned(), v.to_owned()));
-        }
-    }
+    let r = fastcgi::cgi::parse(stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(stdout)));
     Response {
-        status,
-        headers,
-        body: stdout[split + 4..].to_vec(),
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
         stdout_records,
         end,
     }

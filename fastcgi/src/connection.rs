@@ -7,8 +7,8 @@
 
 use std::io::{self, BufReader, Read, Write};
 
-use super::name_value;
-use super::record::{self, kind, protocol_status};
+use crate::name_value;
+use crate::record::{self, kind, protocol_status};
 
 /// What a request arrives with: its id, whether the server keeps the
 /// connection afterwards, and its parameters (CGI variables) as raw bytes.
@@ -260,7 +260,7 @@ impl Connection {
 
     /// Answers the current request with `response` and ends it at once,
     /// without reading what is left of its body (the process is about to
-    /// end: `crate::harakiri`).
+    /// end: the gateway's request timeout).
     pub fn answer_at_once(&mut self, response: &[u8], app_status: u32) -> io::Result<()> {
         let id = self.current_id()?;
         record::push_stream(&mut self.out, kind::STDOUT, id, response);
