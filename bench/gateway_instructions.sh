@@ -26,8 +26,13 @@ total() { # requests -> instructions of the whole run
   local sock=$work/s.sock out=$work/cg.$1
   rm -f "$sock"
   # A fixed hash seed: dict probing, and so the count, is the same each run.
-  PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file="$out" "$work/app/bin/iiswsgi-gateway" \
-    --bind "unix:$sock" --app-dir "$work/app" >"$work/vg.log" 2>&1 &
+  # The listening socket on fd 0, as mod_fcgid starts it: one process
+  # (--bind would add a supervisor, and callgrind would count only it).
+  PYTHONHASHSEED=0 python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(64); os.dup2(s.fileno(), 0)
+os.execvp(sys.argv[2], sys.argv[2:])' "$sock" valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$work/app/bin/iiswsgi-gateway" --app-dir "$work/app" >"$work/vg.log" 2>&1 &
   local pid=$!
   for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.1; done
   python3 bench/fcgi_get.py "$sock" "$1" >/dev/null

@@ -10,7 +10,7 @@
 //! Other requests of the same process are cut off with it, as under
 //! uWSGI.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,15 @@ use crate::wsgi::error_page::{self, Failure};
 
 /// The status a process ended by the request limit exits with.
 pub const EXIT_STATUS: i32 = 75;
+
+/// Set once this process is about to end: it accepts no more connections
+/// (one accepted now would die with it, unanswered).
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process is ending for the request limit.
+pub fn ending() -> bool {
+    ENDING.load(Ordering::SeqCst)
+}
 
 struct Running {
     key: u64,
@@ -104,6 +113,7 @@ impl Watchdog {
     }
 
     fn end_process(&self, what: &str, shared: &SharedConn) -> ! {
+        ENDING.store(true, Ordering::SeqCst);
         let secs = self.limit.as_secs();
         // The app's thread holds the connection only while it reads or
         // writes; if it is stuck there, the connection just breaks.

@@ -118,7 +118,8 @@ pub fn serve(gateway: Arc<Gateway>, mut listener: Listener) -> io::Result<()> {
         };
         fds.clear();
         fds.push(pollfd(wake_read.as_raw_fd()));
-        fds.push(pollfd(if free > 0 { listen_fd } else { -1 }));
+        let accepting = free > 0 && !crate::harakiri::ending();
+        fds.push(pollfd(if accepting { listen_fd } else { -1 }));
         fds.extend(waiting.iter().map(|(c, _)| pollfd(c.socket.fd())));
         let timeout = match (idle_limit, waiting.iter().map(|(_, t)| *t).min()) {
             (Some(limit), Some(oldest)) => {
@@ -156,16 +157,21 @@ pub fn serve(gateway: Arc<Gateway>, mut listener: Listener) -> io::Result<()> {
                 std::mem::take(&mut *queues.waiting.lock().unwrap_or_else(|e| e.into_inner()));
             waiting.extend(back.into_iter().map(|c| (c, now)));
         }
-        if fds[1].revents != 0 {
+        if fds[1].revents != 0 && !crate::harakiri::ending() {
             for _ in 0..free {
                 match listener.accept() {
                     Ok(stream) => {
                         let (served, Some(socket)) = gateway.connection(stream) else {
                             continue;
                         };
-                        // Its request is usually here already; if not, it
-                        // waits in the poller, not on a thread.
-                        waiting.push((Conn { served, socket }, Instant::now()));
+                        // Its request is usually here already: straight to
+                        // a thread. If not, it waits in the poller, not on one.
+                        let conn = Conn { served, socket };
+                        if conn.served.next_is_coming(Duration::ZERO) {
+                            to_ready.push(conn);
+                        } else {
+                            waiting.push((conn, Instant::now()));
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {

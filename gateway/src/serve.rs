@@ -88,6 +88,30 @@ pub enum After {
 pub struct Served {
     pub shared: SharedConn,
     pub deadline: Arc<ReadDeadline>,
+    /// The socket's descriptor, to see whether the next request is coming.
+    #[cfg(unix)]
+    fd: Option<std::os::fd::RawFd>,
+}
+
+/// How long a thread waits on its kept connection for the next request
+/// before handing it to the poller: a web server sending requests back to
+/// back is served without the handoff (two thread switches and a poll).
+#[cfg(unix)]
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Served {
+    /// Whether the next request is here or about to be.
+    pub fn next_is_coming(&self, wait: std::time::Duration) -> bool {
+        #[cfg(unix)]
+        return self
+            .fd
+            .is_some_and(|fd| crate::transport::Socket::readable_within(fd, wait));
+        #[cfg(not(unix))]
+        {
+            let _ = wait;
+            false
+        }
+    }
 }
 
 impl Gateway {
@@ -191,6 +215,8 @@ impl Gateway {
         let served = Served {
             shared: Arc::new(Mutex::new(Shared { conn, seq: 0 })),
             deadline,
+            #[cfg(unix)]
+            fd: stream.socket.as_ref().map(Socket::fd),
         };
         (served, stream.socket)
     }
@@ -262,7 +288,11 @@ impl Gateway {
                         .unwrap_or_else(|e| e.into_inner())
                         .conn
                         .has_buffered_input();
-                    if may_wait && !buffered {
+                    #[cfg(unix)]
+                    let coming = buffered || served.next_is_coming(LINGER);
+                    #[cfg(not(unix))]
+                    let coming = buffered;
+                    if may_wait && !coming {
                         return After::Wait;
                     }
                 }

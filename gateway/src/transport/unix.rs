@@ -26,18 +26,14 @@ pub(super) fn inherited() -> io::Result<Listener> {
     // SAFETY: getsockname filled in at least the family.
     let family = unsafe { storage.assume_init().ss_family } as libc::c_int;
     // SAFETY: fd 0 is a socket (getsockname succeeded) that this process owns.
-    // mod_fcgid hands it over non-blocking; this process waits in accept().
+    // Its blocking mode is left alone: it belongs to the socket, which other
+    // processes share (mod_fcgid's, a supervisor's other workers), and the
+    // poller (`crate::pool`) accepts only when poll() says so, non-blocking.
+    // A worker that made it blocking while another was accepting would
+    // leave that one stuck in accept() with connections in hand.
     Ok(match family {
-        libc::AF_UNIX => {
-            let l = unsafe { UnixListener::from_raw_fd(0) };
-            l.set_nonblocking(false)?;
-            Listener::Unix(l)
-        }
-        _ => {
-            let l = unsafe { TcpListener::from_raw_fd(0) };
-            l.set_nonblocking(false)?;
-            Listener::Tcp(l)
-        }
+        libc::AF_UNIX => Listener::Unix(unsafe { UnixListener::from_raw_fd(0) }),
+        _ => Listener::Tcp(unsafe { TcpListener::from_raw_fd(0) }),
     })
 }
 
