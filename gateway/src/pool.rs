@@ -2,15 +2,17 @@
 //! gateway owns a socket (`--bind`, or a listening socket on standard
 //! input).
 //!
-//! One poller thread (this function's caller) watches the listening socket
-//! and every connection that waits for its next request; `threads` threads
-//! serve the connections that have one. So a kept connection that is idle,
-//! or a new one that sends nothing, costs no thread, and a peer that is
+//! Leader and followers: one free thread at a time (the leader) polls the
+//! listening socket and every kept connection waiting for its next request;
+//! when one has something to read, the leader takes it and serves it, and
+//! the next free thread becomes the leader. So a kept connection that is
+//! idle, or a new one that sends nothing, costs no thread; a peer that is
 //! slow to send or to read, or a request that takes 30 s, holds only its
-//! own thread while the others go on (PEP 3333's `wsgi.multithread` is
-//! then true). The poller accepts only while a thread is free, so under
-//! `--processes N` a busy process leaves new connections in the shared
-//! queue for an idle one, as uWSGI's and gunicorn's workers do.
+//! own thread while the others go on (PEP 3333's `wsgi.multithread` is then
+//! true). A connection goes from poll() to being served on the same
+//! thread, with no handoff (as uWSGI's workers block in accept()). The
+//! leader accepts only while it is free, so under `--processes N` a busy
+//! process leaves new connections in the shared queue for an idle one.
 //!
 //! Connections that wait longer than the idle timeout are closed.
 
@@ -18,110 +20,112 @@ use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::serve::{After, Gateway, Served};
 use crate::transport::{Listener, Socket};
 
-/// A connection and the socket the poller watches it by.
+/// A connection and the socket it is polled by.
 struct Conn {
     served: Served,
     socket: Socket,
 }
 
-struct Queues {
-    /// Connections with a request (or a close) to read, for the threads.
-    ready: Mutex<VecDeque<Conn>>,
-    ready_changed: Condvar,
-    /// Connections the threads are done with for now, for the poller.
-    waiting: Mutex<Vec<Conn>>,
-    /// Threads waiting for a connection.
-    idle_threads: AtomicUsize,
-    /// Written to wake the poller (a connection came back, a thread is free).
-    wake: OwnedFd,
+/// What the leader owns: the listening socket, the connections waiting
+/// for a request (since when), those found readable and not yet taken.
+struct Poller {
+    listener: Listener,
+    waiting: Vec<(Conn, Instant)>,
+    readable: VecDeque<Conn>,
+    fds: Vec<libc::pollfd>,
 }
 
-impl Queues {
-    fn wake_poller(&self) {
-        // SAFETY: a one-byte write to the pipe this struct owns. A full pipe
-        // (EAGAIN) already guarantees a wake-up.
-        unsafe { libc::write(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
-    }
+struct Shared {
+    poller: Mutex<Poller>,
+    /// Connections the threads are done with for now, for the poller.
+    returned: Mutex<Vec<Conn>>,
+    /// Threads not serving (the leader and the followers waiting to lead).
+    free_threads: AtomicUsize,
+    /// Written to wake the leader out of poll() (a connection came back).
+    wake_write: OwnedFd,
+    wake_read: OwnedFd,
+    idle_limit: Option<Duration>,
+}
 
-    /// Waits for a connection to serve.
-    fn take(&self) -> Conn {
-        let mut ready = self.ready.lock().unwrap_or_else(|e| e.into_inner());
-        self.idle_threads.fetch_add(1, Ordering::SeqCst);
-        self.wake_poller();
-        loop {
-            if let Some(conn) = ready.pop_front() {
-                self.idle_threads.fetch_sub(1, Ordering::SeqCst);
-                return conn;
-            }
-            ready = self
-                .ready_changed
-                .wait(ready)
-                .unwrap_or_else(|e| e.into_inner());
+/// Serves `listener` with the gateway's threads until the process ends.
+pub fn serve(gateway: Arc<Gateway>, listener: Listener) -> io::Result<()> {
+    let threads = gateway.limits().threads;
+    listener.set_nonblocking(true)?;
+    let (wake_read, wake_write) = pipe()?;
+    let shared = Arc::new(Shared {
+        poller: Mutex::new(Poller {
+            listener,
+            waiting: Vec::new(),
+            readable: VecDeque::new(),
+            fds: Vec::new(),
+        }),
+        returned: Mutex::new(Vec::new()),
+        free_threads: AtomicUsize::new(threads),
+        wake_write,
+        wake_read,
+        idle_limit: gateway.limits().idle,
+    });
+    for n in 1..threads {
+        let (gateway, shared) = (gateway.clone(), shared.clone());
+        std::thread::Builder::new()
+            .name(format!("request-{n}"))
+            .spawn(move || work(&gateway, &shared))?;
+    }
+    work(&gateway, &shared)
+}
+
+/// A thread's life: lead until a connection has a request, serve it,
+/// give it back if kept, again.
+fn work(gateway: &Gateway, shared: &Shared) -> ! {
+    loop {
+        let conn = lead(gateway, shared);
+        shared.free_threads.fetch_sub(1, Ordering::SeqCst);
+        let after = gateway.serve_connection(&conn.served, true);
+        shared.free_threads.fetch_add(1, Ordering::SeqCst);
+        if after == After::Wait {
+            shared
+                .returned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+            wake(shared);
         }
     }
 }
 
-/// Serves `listener` with the gateway's threads until the process ends.
-pub fn serve(gateway: Arc<Gateway>, mut listener: Listener) -> io::Result<()> {
-    let threads = gateway.limits().threads;
-    let idle_limit = gateway.limits().idle;
-    let (wake_read, wake_write) = pipe()?;
-    let queues = Arc::new(Queues {
-        ready: Mutex::new(VecDeque::new()),
-        ready_changed: Condvar::new(),
-        waiting: Mutex::new(Vec::new()),
-        idle_threads: AtomicUsize::new(0),
-        wake: wake_write,
-    });
-    for n in 0..threads {
-        let (gateway, queues) = (gateway.clone(), queues.clone());
-        std::thread::Builder::new()
-            .name(format!("request-{n}"))
-            .spawn(move || {
-                loop {
-                    let conn = queues.take();
-                    match gateway.serve_connection(&conn.served, true) {
-                        After::Wait => {
-                            queues
-                                .waiting
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(conn);
-                        }
-                        After::Close => drop(conn),
-                    }
-                    queues.wake_poller();
-                }
-            })?;
-    }
-    listener.set_nonblocking(true)?;
-    let listen_fd = listener
-        .socket_fd()
-        .expect("sockets only: IIS's pipe is served one request at a time")
-        .as_raw_fd();
-    // Connections waiting for their next request, since when.
-    let mut waiting: Vec<(Conn, Instant)> = Vec::new();
-    let mut fds: Vec<libc::pollfd> = Vec::new();
+fn wake(shared: &Shared) {
+    // SAFETY: a one-byte write to the pipe `shared` owns. A full pipe
+    // (EAGAIN) already guarantees a wake-up.
+    unsafe { libc::write(shared.wake_write.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+}
+
+/// Becomes the leader (waiting for the one before to take a connection)
+/// and polls until a connection has something to read; returns it.
+fn lead(gateway: &Gateway, shared: &Shared) -> Conn {
+    let mut guard = shared.poller.lock().unwrap_or_else(|e| e.into_inner());
+    let p = &mut *guard;
     loop {
-        let free = {
-            let ready = queues.ready.lock().unwrap_or_else(|e| e.into_inner());
-            queues
-                .idle_threads
-                .load(Ordering::SeqCst)
-                .saturating_sub(ready.len())
-        };
-        fds.clear();
-        fds.push(pollfd(wake_read.as_raw_fd()));
-        let accepting = free > 0 && !crate::harakiri::ending();
-        fds.push(pollfd(if accepting { listen_fd } else { -1 }));
-        fds.extend(waiting.iter().map(|(c, _)| pollfd(c.socket.fd())));
-        let timeout = match (idle_limit, waiting.iter().map(|(_, t)| *t).min()) {
+        if let Some(conn) = p.readable.pop_front() {
+            return conn;
+        }
+        let listen_fd = p
+            .listener
+            .socket_fd()
+            .expect("sockets only: IIS's pipe is served one request at a time")
+            .as_raw_fd();
+        let accepting = !crate::harakiri::ending();
+        p.fds.clear();
+        p.fds.push(pollfd(shared.wake_read.as_raw_fd()));
+        p.fds.push(pollfd(if accepting { listen_fd } else { -1 }));
+        p.fds
+            .extend(p.waiting.iter().map(|(c, _)| pollfd(c.socket.fd())));
+        let timeout = match (shared.idle_limit, p.waiting.iter().map(|(_, t)| *t).min()) {
             (Some(limit), Some(oldest)) => {
                 let left = (oldest + limit).saturating_duration_since(Instant::now());
                 left.as_millis().min(i32::MAX as u128) as i32 + 1
@@ -129,48 +133,51 @@ pub fn serve(gateway: Arc<Gateway>, mut listener: Listener) -> io::Result<()> {
             _ => -1,
         };
         // SAFETY: fds is a valid array of fds.len() pollfd structures.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        let n = unsafe { libc::poll(p.fds.as_mut_ptr(), p.fds.len() as libc::nfds_t, timeout) };
         if n < 0 {
             let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+            if e.kind() != io::ErrorKind::Interrupted {
+                gateway.log().line(&format!("poll failed: {e}"));
+                std::thread::sleep(Duration::from_millis(100));
             }
-            return Err(e);
+            continue;
         }
-        let mut to_ready = Vec::new();
         // Waiting connections with something to read (a request, or the
         // web server closing them), from the last to keep indexes valid.
-        for i in (0..waiting.len()).rev() {
-            if fds[i + 2].revents != 0 {
-                to_ready.push(waiting.swap_remove(i).0);
+        for i in (0..p.waiting.len()).rev() {
+            if p.fds[i + 2].revents != 0 {
+                let (conn, _) = p.waiting.swap_remove(i);
+                p.readable.push_back(conn);
             }
         }
-        if let Some(limit) = idle_limit {
+        if let Some(limit) = shared.idle_limit {
             // Closed without a word: an idle kept connection ending is
             // routine, and the web server opens another when it needs one.
-            waiting.retain(|(_, since)| since.elapsed() < limit);
+            p.waiting.retain(|(_, since)| since.elapsed() < limit);
         }
-        if fds[0].revents != 0 {
-            drain(&wake_read);
+        if p.fds[0].revents != 0 {
+            drain(&shared.wake_read);
             let now = Instant::now();
             let back =
-                std::mem::take(&mut *queues.waiting.lock().unwrap_or_else(|e| e.into_inner()));
-            waiting.extend(back.into_iter().map(|c| (c, now)));
+                std::mem::take(&mut *shared.returned.lock().unwrap_or_else(|e| e.into_inner()));
+            p.waiting.extend(back.into_iter().map(|c| (c, now)));
         }
-        if fds[1].revents != 0 && !crate::harakiri::ending() {
-            for _ in 0..free {
-                match listener.accept() {
+        if p.fds[1].revents != 0 && !crate::harakiri::ending() {
+            // As many as there are free threads to serve them.
+            let free = shared.free_threads.load(Ordering::SeqCst);
+            for _ in 0..free.saturating_sub(p.readable.len()).max(1) {
+                match p.listener.accept() {
                     Ok(stream) => {
                         let (served, Some(socket)) = gateway.connection(stream) else {
                             continue;
                         };
-                        // Its request is usually here already: straight to
-                        // a thread. If not, it waits in the poller, not on one.
+                        // Its request is usually here already: served at
+                        // once. If not, it waits here, not on a thread.
                         let conn = Conn { served, socket };
                         if conn.served.next_is_coming(Duration::ZERO) {
-                            to_ready.push(conn);
+                            p.readable.push_back(conn);
                         } else {
-                            waiting.push((conn, Instant::now()));
+                            p.waiting.push((conn, Instant::now()));
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -183,13 +190,6 @@ pub fn serve(gateway: Arc<Gateway>, mut listener: Listener) -> io::Result<()> {
                         break;
                     }
                 }
-            }
-        }
-        if !to_ready.is_empty() {
-            let mut ready = queues.ready.lock().unwrap_or_else(|e| e.into_inner());
-            for conn in to_ready {
-                ready.push_back(conn);
-                queues.ready_changed.notify_one();
             }
         }
     }

@@ -16,6 +16,17 @@ mod windows_pipe;
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Makes an accepted socket blocking where it may have taken the listening
+/// socket's non-blocking mode; on Linux accept() never passes it on, so
+/// the system call is saved.
+fn blocking<S>(s: &S, set: impl FnOnce(&S) -> io::Result<()>) -> io::Result<()> {
+    if cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    set(s)
+}
 
 /// One accepted connection: its two halves, and the socket itself when
 /// there is one (not IIS's pipe), for timeouts and polling.
@@ -25,11 +36,52 @@ pub struct Stream {
     pub socket: Option<Socket>,
 }
 
-/// An accepted socket.
+/// An accepted socket, shared with its two halves.
 pub enum Socket {
-    Tcp(std::net::TcpStream),
+    Tcp(Arc<std::net::TcpStream>),
     #[cfg(unix)]
-    Unix(std::os::unix::net::UnixStream),
+    Unix(Arc<std::os::unix::net::UnixStream>),
+}
+
+/// One half of a socket: reads or writes through the shared socket (one
+/// descriptor for the connection, not three made with dup()).
+struct Half<S>(Arc<S>);
+
+impl<S> Read for Half<S>
+where
+    for<'a> &'a S: Read,
+{
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl<S> Write for Half<S>
+where
+    for<'a> &'a S: Write,
+{
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.0).flush()
+    }
+}
+
+impl Stream {
+    fn of<S>(socket: S, wrap: fn(Arc<S>) -> Socket) -> Stream
+    where
+        S: Send + Sync + 'static,
+        for<'a> &'a S: Read + Write,
+    {
+        let socket = Arc::new(socket);
+        Stream {
+            reader: Box::new(Half(socket.clone())),
+            writer: Box::new(Half(socket.clone())),
+            socket: Some(wrap(socket)),
+        }
+    }
 }
 
 impl Socket {
@@ -130,23 +182,15 @@ impl Listener {
         match self {
             Listener::Tcp(l) => {
                 let (s, _) = l.accept()?;
-                s.set_nonblocking(false)?;
+                blocking(&s, |s| s.set_nonblocking(false))?;
                 s.set_nodelay(true)?;
-                Ok(Stream {
-                    reader: Box::new(s.try_clone()?),
-                    writer: Box::new(s.try_clone()?),
-                    socket: Some(Socket::Tcp(s)),
-                })
+                Ok(Stream::of(s, Socket::Tcp))
             }
             #[cfg(unix)]
             Listener::Unix(l) => {
                 let (s, _) = l.accept()?;
-                s.set_nonblocking(false)?;
-                Ok(Stream {
-                    reader: Box::new(s.try_clone()?),
-                    writer: Box::new(s.try_clone()?),
-                    socket: Some(Socket::Unix(s)),
-                })
+                blocking(&s, |s| s.set_nonblocking(false))?;
+                Ok(Stream::of(s, Socket::Unix))
             }
             #[cfg(windows)]
             Listener::Pipe(p) => p.accept(),
