@@ -4,7 +4,10 @@
 //! keep-alive do) or one kept connection each (nginx `fastcgi_keep_conn`).
 //!
 //!     fcgi-load SOCKET --connections N --seconds S --mode new|kept
-//!               [--path /] [--pids PID,PID,...] [--warmup S]
+//!               [--path /] [--pids PID,PID,...] [--warmup S] [--requests N]
+//!
+//! With --requests, it stops after that many requests in all rather than
+//! after --seconds (the leak measurement: RSS after N requests).
 //!
 //! Prints one line of `key=value` pairs: requests, errors, rps, latency
 //! percentiles (p50, p99, p99.9, in microseconds), and for the server
@@ -24,6 +27,8 @@ struct Options {
     kept: bool,
     path: String,
     pids: Vec<u32>,
+    /// Stop after this many requests in all (instead of after `seconds`).
+    requests: Option<u64>,
 }
 
 fn parse() -> Result<Options, String> {
@@ -36,6 +41,7 @@ fn parse() -> Result<Options, String> {
         kept: false,
         path: "/".into(),
         pids: Vec::new(),
+        requests: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -45,6 +51,7 @@ fn parse() -> Result<Options, String> {
             "--warmup" => o.warmup = number(&flag, &value)?,
             "--mode" => o.kept = value == "kept",
             "--path" => o.path = value,
+            "--requests" => o.requests = Some(number(&flag, &value)?),
             "--pids" => {
                 o.pids = value
                     .split(',')
@@ -87,13 +94,23 @@ fn request(path: &str, keep: bool) -> Vec<u8> {
     fastcgi::client::request(1, keep, &params, b"")
 }
 
-/// One connection's loop until `until`: latencies (µs) and errors.
+/// Requests started in all, for --requests.
+static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// One connection's loop until `until` (or --requests): latencies (µs)
+/// and errors.
 fn drive(o: &Options, until: Instant, record: bool) -> (Vec<u32>, u64) {
     let req = request(&o.path, o.kept);
     let mut lat = Vec::with_capacity(1 << 16);
     let mut errors = 0u64;
     let mut kept: Option<UnixStream> = None;
     while Instant::now() < until {
+        if record
+            && let Some(limit) = o.requests
+            && STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= limit
+        {
+            break;
+        }
         let t = Instant::now();
         let result = (|| -> std::io::Result<()> {
             let mut s = match kept.take() {
@@ -189,7 +206,10 @@ fn main() {
     });
     let (ticks0, _) = usage(&o.pids);
     let start = Instant::now();
-    let until = start + Duration::from_secs_f64(o.seconds);
+    let until = match o.requests {
+        Some(_) => start + Duration::from_secs(24 * 3600),
+        None => start + Duration::from_secs_f64(o.seconds),
+    };
     let results: Vec<(Vec<u32>, u64)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..o.connections)
             .map(|_| s.spawn(|| drive(o, until, true)))
