@@ -12,15 +12,11 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v uwsgi >/dev/null || missing+=(uwsgi-core)
 [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing+=(uwsgi-plugin-python3)
-/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-export PYO3_PYTHON=/usr/bin/python3
-pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-venv=${IISWSGI_TEST_VENV:-/var/tmp/iiswsgi-tests/venv-py$pyver}
-[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/wsgi-requirements.txt
+# shellcheck source=bench/wsgi_venv.sh
+. bench/wsgi_venv.sh
 cargo build --release --quiet -p iiswsgi-gateway -p iiswsgi-loadgen
 static_lib=$(/usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("LIBPL") + "/" + s.get_config_var("LIBRARY"))')
 gateway_static=-

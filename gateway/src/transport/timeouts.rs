@@ -58,15 +58,13 @@ pub struct TimedReader<R> {
 
 impl<R: Read> Read for TimedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
-                io::ErrorKind::TimedOut,
+        let n = self.inner.read(buf).map_err(|e| {
+            over_limit(e, || {
                 format!(
                     "nothing came from the web server for {} s (IISWSGI_READ_TIMEOUT)",
                     seconds(self.read_timeout)
-                ),
-            ),
-            _ => e,
+                )
+            })
         })?;
         if self.deadline.passed() {
             return Err(io::Error::new(
@@ -103,16 +101,23 @@ impl<W: Write> Write for TimedWriter<W> {
 
 impl<W> TimedWriter<W> {
     fn explain(&self, e: io::Error) -> io::Error {
-        match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "the web server took none of the response for {} s (IISWSGI_WRITE_TIMEOUT)",
-                    seconds(self.write_timeout)
-                ),
-            ),
-            _ => e,
+        over_limit(e, || {
+            format!(
+                "the web server took none of the response for {} s (IISWSGI_WRITE_TIMEOUT)",
+                seconds(self.write_timeout)
+            )
+        })
+    }
+}
+
+/// A socket timeout (the kernel says EAGAIN) as a TimedOut error saying
+/// which limit it was; other errors as they are.
+fn over_limit(e: io::Error, message: impl FnOnce() -> String) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            io::Error::new(io::ErrorKind::TimedOut, message())
         }
+        _ => e,
     }
 }
 

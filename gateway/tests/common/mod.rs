@@ -96,26 +96,21 @@ pub fn read_record(s: &mut impl Read) -> std::io::Result<(u8, u16, Vec<u8>)> {
     }
 }
 
+/// A response as the web server reads it (`fastcgi::cgi::Response`: status,
+/// headers, body), with how it came.
 #[derive(Debug)]
 pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub cgi: fastcgi::cgi::Response,
     /// Every STDOUT record's size, to see how the response was streamed.
     pub stdout_records: Vec<usize>,
     /// FCGI_END_REQUEST's body.
     pub end: Vec<u8>,
 }
 
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+impl std::ops::Deref for Response {
+    type Target = fastcgi::cgi::Response;
+    fn deref(&self) -> &Self::Target {
+        &self.cgi
     }
 }
 
@@ -136,9 +131,7 @@ pub fn parse_cgi(stdout: &[u8], stdout_records: Vec<usize>, end: Vec<u8>) -> Res
     let r = fastcgi::cgi::parse(stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(stdout)));
     Response {
-        status: r.status,
-        headers: r.headers,
-        body: r.body,
+        cgi: r,
         stdout_records,
         end,
     }
