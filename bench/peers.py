@@ -48,7 +48,7 @@ def start(server, app_dir, handler, sock_path):
     """Starts `server` serving the app on sock_path; its Popen (the
     process whose children are the workers, or the only one)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
-    module, name = handler.split(":")
+    module, name = handler.split(":") if ":" in handler else handler.rsplit(".", 1)
     if server == "uwsgi":
         cmd = ["uwsgi", "--plugin", "python3", "--fastcgi-socket", sock_path, "--master",
                "--processes", str(PROCESSES), "--threads", "1", "--disable-logging",

@@ -92,7 +92,22 @@ impl Served {
 }
 
 impl Drop for Served {
+    /// SIGTERM first: a gateway on `--bind` is a supervisor that stops
+    /// its worker processes (where PR_SET_PDEATHSIG does not exist, a
+    /// SIGKILL would leave them serving); SIGKILL after 5 s.
     fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: kill() on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM)
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while cfg!(unix)
+            && std::time::Instant::now() < deadline
+            && matches!(self.child.try_wait(), Ok(None))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
