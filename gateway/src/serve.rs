@@ -79,7 +79,7 @@ pub enum After {
     /// Closed: the web server did not keep it, closed it, or it broke.
     Close,
     /// Kept by the web server, and nothing of its next request is here
-    /// yet: it waits (in `crate::pool`'s poller, not on a thread).
+    /// yet: it waits (polled by `crate::pool`'s leader, not on a thread).
     Wait,
 }
 
@@ -94,8 +94,8 @@ pub struct Served {
 }
 
 /// How long a thread waits on its kept connection for the next request
-/// before handing it to the poller: a web server sending requests back to
-/// back is served without the handoff (two thread switches and a poll).
+/// before giving it back to be polled: a web server sending requests back
+/// to back is served without the round trip (a wake-up and a poll).
 #[cfg(unix)]
 const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
