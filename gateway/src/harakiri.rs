@@ -14,8 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::fastcgi::Request;
 use crate::log::Log;
 use crate::python::streams::SharedConn;
+use crate::serve::request_path;
 use crate::wsgi::error_page::{self, Failure};
 
 /// The status a process ended by the request limit exits with.
@@ -33,7 +35,7 @@ pub fn ending() -> bool {
 struct Running {
     key: u64,
     since: Instant,
-    what: String,
+    request: Arc<Request>,
     shared: SharedConn,
 }
 
@@ -78,8 +80,8 @@ impl Watchdog {
         Some(watchdog)
     }
 
-    /// Times a request (`what`: its method and path, for the log).
-    pub fn time(&self, what: String, shared: SharedConn) -> Timed<'_> {
+    /// Times a request.
+    pub fn time(&self, request: Arc<Request>, shared: SharedConn) -> Timed<'_> {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         self.running
             .lock()
@@ -87,7 +89,7 @@ impl Watchdog {
             .push(Running {
                 key,
                 since: Instant::now(),
-                what,
+                request,
                 shared,
             });
         Timed {
@@ -103,7 +105,7 @@ impl Watchdog {
                 running
                     .iter()
                     .find(|r| r.since.elapsed() >= self.limit)
-                    .map(|r| (r.what.clone(), r.shared.clone()))
+                    .map(|r| (request_path(&r.request), r.shared.clone()))
             };
             match overdue {
                 Some((what, shared)) => self.end_process(&what, &shared),

@@ -235,7 +235,9 @@ impl Gateway {
                 .next_request();
             served.deadline.stop();
             let request = match next {
-                Ok(Some(r)) => r,
+                // Shared with the request timeout's watchdog, which names
+                // the request only if it has to end it.
+                Ok(Some(r)) => Arc::new(r),
                 Ok(None) => return After::Close,
                 Err(e) => {
                     self.log.line(&format!("FastCGI connection dropped: {e}"));
@@ -256,7 +258,7 @@ impl Gateway {
                 let _timed = self
                     .watchdog
                     .as_ref()
-                    .map(|w| w.time(request_path(&request), shared.clone()));
+                    .map(|w| w.time(request.clone(), shared.clone()));
                 self.handle(&request, shared, seq)
             };
             let ended = {
@@ -566,7 +568,7 @@ fn trim_separator(path: &str) -> &str {
     }
 }
 
-fn request_path(request: &Request) -> String {
+pub(crate) fn request_path(request: &Request) -> String {
     let get = |key: &[u8]| {
         request
             .params

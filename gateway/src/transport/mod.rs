@@ -18,16 +18,6 @@ use std::io::{self, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-/// Makes an accepted socket blocking where it may have taken the listening
-/// socket's non-blocking mode; on Linux accept() never passes it on, so
-/// the system call is saved.
-fn blocking<S>(s: &S, set: impl FnOnce(&S) -> io::Result<()>) -> io::Result<()> {
-    if cfg!(target_os = "linux") {
-        return Ok(());
-    }
-    set(s)
-}
-
 /// One accepted connection: its two halves, and the socket itself when
 /// there is one (not IIS's pipe), for timeouts and polling.
 pub struct Stream {
@@ -182,14 +172,18 @@ impl Listener {
         match self {
             Listener::Tcp(l) => {
                 let (s, _) = l.accept()?;
-                blocking(&s, |s| s.set_nonblocking(false))?;
+                // On Linux accept() never passes the listening socket's
+                // O_NONBLOCK on: the system call is saved there.
+                #[cfg(not(target_os = "linux"))]
+                s.set_nonblocking(false)?;
                 s.set_nodelay(true)?;
                 Ok(Stream::of(s, Socket::Tcp))
             }
             #[cfg(unix)]
             Listener::Unix(l) => {
                 let (s, _) = l.accept()?;
-                blocking(&s, |s| s.set_nonblocking(false))?;
+                #[cfg(not(target_os = "linux"))]
+                s.set_nonblocking(false)?;
                 Ok(Stream::of(s, Socket::Unix))
             }
             #[cfg(windows)]
