@@ -325,3 +325,35 @@ fn bind_runs_worker_processes_that_share_the_socket_and_stop_together() {
     let marks = std::fs::read_to_string(marks.join("atexit")).unwrap_or_default();
     assert_eq!(marks, "xx", "both workers ran atexit\n{text}");
 }
+
+/// A supervisor killed outright (SIGKILL, no chance to pass anything on)
+/// takes its workers with it (PR_SET_PDEATHSIG): none is left serving.
+#[test]
+fn workers_end_when_their_supervisor_is_killed() {
+    let (_app, mut gw) = conformance(&[("IISWSGI_PROCESSES", "2")]);
+    assert_eq!(gw.get("/").status, 200, "{}", gw.log_text());
+    let supervisor = gw.child.id();
+    let workers: Vec<u32> =
+        std::fs::read_to_string(format!("/proc/{supervisor}/task/{supervisor}/children"))
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+    assert_eq!(workers.len(), 2, "{workers:?}");
+    gw.child.kill().unwrap();
+    gw.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Gone, or a zombie nobody reaps any more (its parent is gone too).
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| !r.trim_start().starts_with('Z'))
+        })
+    };
+    while workers.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<u32> = workers.into_iter().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "workers still running: {left:?}");
+}
