@@ -297,7 +297,11 @@ fn bind_runs_worker_processes_that_share_the_socket_and_stop_together() {
     }
     for _ in 0..20 {
         let mut s = connect();
-        send_get(&mut s, 1, "/slow?s=0.2", false);
+        send_get(&mut s, 1, "/slow?s=1", false);
+        // Give the worker that took it time to start serving it: one
+        // that accepted it before its bytes arrived may accept the next
+        // connection too (it has a free thread until the request is read).
+        std::thread::sleep(Duration::from_millis(300));
         let mut t = connect();
         send_get(&mut t, 1, "/pid", false);
         pids.insert(read_response(&mut t, 1).text());
