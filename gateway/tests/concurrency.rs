@@ -280,37 +280,36 @@ fn bind_runs_worker_processes_that_share_the_socket_and_stop_together() {
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         s
     };
-    // Warm both workers up, then two one-second requests at once: with one
-    // thread each, they finish together only if both workers serve.
+    // A one-second request, and once a worker is serving it (its one
+    // thread busy, so it accepts nothing more) a second: the other worker
+    // must take that one. Both pids are counted: which worker wins the
+    // first is up to the kernel's wake-up order, and can be the same one
+    // every round. More rounds only for a machine too loaded to start the
+    // first request within 300 ms.
     let mut pids = std::collections::BTreeSet::new();
-    for _ in 0..2 {
-        let mut a = connect();
-        let mut b = connect();
-        send_get(&mut a, 1, "/slow?s=1", false);
-        send_get(&mut b, 1, "/slow?s=1", false);
-        let t = Instant::now();
-        assert_eq!(read_response(&mut a, 1).text(), "slept");
-        assert_eq!(read_response(&mut b, 1).text(), "slept");
-        if t.elapsed() < Duration::from_millis(1800) {
-            break;
-        }
-    }
-    for _ in 0..20 {
+    for _ in 0..10 {
         let mut s = connect();
-        send_get(&mut s, 1, "/slow?s=1", false);
-        // Give the worker that took it time to start serving it: one
-        // that accepted it before its bytes arrived may accept the next
-        // connection too (it has a free thread until the request is read).
+        send_get(&mut s, 1, "/pid?s=1", false);
         std::thread::sleep(Duration::from_millis(300));
         let mut t = connect();
         send_get(&mut t, 1, "/pid", false);
-        pids.insert(read_response(&mut t, 1).text());
-        read_response(&mut s, 1);
+        for answer in [
+            read_response(&mut t, 1).text(),
+            read_response(&mut s, 1).text(),
+        ] {
+            assert!(answer.starts_with("pid="), "{answer}");
+            pids.insert(answer);
+        }
         if pids.len() == 2 {
             break;
         }
     }
-    assert_eq!(pids.len(), 2, "two workers answered: {pids:?}");
+    assert_eq!(
+        pids.len(),
+        2,
+        "two workers answered: {pids:?}\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

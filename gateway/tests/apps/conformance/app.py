@@ -256,6 +256,8 @@ def slow(environ, start_response):
 
 
 def pid(environ, start_response):
+    # ?s=N: after N seconds, so that a request can hold its worker.
+    time.sleep(float(parse_qs(environ["QUERY_STRING"]).get("s", ["0"])[0]))
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [("pid=%d" % os.getpid()).encode()]
 
