@@ -43,6 +43,13 @@ pub struct Connection {
     current: Option<Current>,
 }
 
+/// What one read from the web server may bring: a whole ordinary request
+/// (its parameters are a few KiB) at once. Larger records, a 64 KiB body
+/// piece, are read past the buffer, straight into place. Smaller than a
+/// record on purpose: std's BufReader zeroes its whole buffer on a
+/// connection's first read, and a connection is often made for one request.
+const READ_BUFFER: usize = 16 * 1024;
+
 fn aborted_error() -> io::Error {
     io::Error::new(
         io::ErrorKind::ConnectionAborted,
@@ -57,13 +64,12 @@ fn invalid(message: impl Into<String>) -> io::Error {
 impl Connection {
     pub fn new(reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
         Connection {
-            reader: BufReader::with_capacity(
-                record::MAX_CONTENT + record::HEADER_LEN + 255,
-                reader,
-            ),
+            reader: BufReader::with_capacity(READ_BUFFER, reader),
             writer,
             out: Vec::with_capacity(16 * 1024),
-            content: Vec::with_capacity(record::MAX_CONTENT + 255),
+            // Grown by the records that need it: most need a few hundred
+            // bytes, and a connection is often made for one request.
+            content: Vec::new(),
             current: None,
         }
     }

@@ -171,14 +171,11 @@ fn lead(gateway: &Gateway, shared: &Shared) -> Conn {
                         let (served, Some(socket)) = gateway.connection(stream) else {
                             continue;
                         };
-                        // Its request is usually here already: served at
-                        // once. If not, it waits here, not on a thread.
-                        let conn = Conn { served, socket };
-                        if conn.served.next_is_coming(Duration::ZERO) {
-                            p.readable.push_back(conn);
-                        } else {
-                            p.waiting.push((conn, Instant::now()));
-                        }
+                        // Its request is usually here already, and the
+                        // thread's first read takes it (no poll to ask).
+                        // If not, the read says so at once and the
+                        // connection comes back to wait here, off a thread.
+                        p.readable.push_back(Conn { served, socket });
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {

@@ -191,22 +191,32 @@ impl Gateway {
         let deadline = ReadDeadline::new(limits.read);
         let conn = match &stream.socket {
             Some(socket) => {
-                if let Err(e) = socket
-                    .set_read_timeout(limits.read)
-                    .and_then(|()| socket.set_write_timeout(limits.write))
-                {
-                    self.log
-                        .line(&format!("cannot set the socket's timeouts: {e}"));
-                }
+                // On Unix the socket is non-blocking and its halves wait in
+                // poll() with the limits; elsewhere the kernel keeps them.
+                #[cfg(unix)]
+                let poll_fd = Some(socket.fd());
+                #[cfg(not(unix))]
+                let poll_fd = {
+                    if let Err(e) = socket
+                        .set_read_timeout(limits.read)
+                        .and_then(|()| socket.set_write_timeout(limits.write))
+                    {
+                        self.log
+                            .line(&format!("cannot set the socket's timeouts: {e}"));
+                    }
+                    None
+                };
                 Connection::new(
                     Box::new(TimedReader {
                         inner: stream.reader,
                         deadline: deadline.clone(),
                         read_timeout: limits.read,
+                        poll_fd,
                     }),
                     Box::new(TimedWriter {
                         inner: stream.writer,
                         write_timeout: limits.write,
+                        poll_fd,
                     }),
                 )
             }
@@ -227,18 +237,22 @@ impl Gateway {
     pub fn serve_connection(&self, served: &Served, may_wait: bool) -> After {
         let shared = &served.shared;
         loop {
-            served.deadline.start();
-            let next = shared
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .conn
-                .next_request();
+            let next = {
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                // Nothing of the request read yet: if nothing is there
+                // either, the connection waits in the poller, not here.
+                served
+                    .deadline
+                    .start(may_wait && !s.conn.has_buffered_input());
+                s.conn.next_request()
+            };
             served.deadline.stop();
             let request = match next {
                 // Shared with the request timeout's watchdog, which names
                 // the request only if it has to end it.
                 Ok(Some(r)) => Arc::new(r),
                 Ok(None) => return After::Close,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return After::Wait,
                 Err(e) => {
                     self.log.line(&format!("FastCGI connection dropped: {e}"));
                     return After::Close;

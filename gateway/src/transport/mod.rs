@@ -75,6 +75,7 @@ impl Stream {
 }
 
 impl Socket {
+    #[cfg(not(unix))]
     pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
         match self {
             Socket::Tcp(s) => s.set_read_timeout(t),
@@ -83,6 +84,7 @@ impl Socket {
         }
     }
 
+    #[cfg(not(unix))]
     pub fn set_write_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
         match self {
             Socket::Tcp(s) => s.set_write_timeout(t),
@@ -167,25 +169,24 @@ impl Listener {
         return windows_pipe::PipeListener::from_stdin().map(Listener::Pipe);
     }
 
-    /// Waits for the next connection.
+    /// The next connection. On Unix the socket is non-blocking: its halves
+    /// wait with poll() when they must (`timeouts`), which also bounds the
+    /// wait, with no system call per connection to set timeouts.
     pub fn accept(&mut self) -> io::Result<Stream> {
         match self {
             Listener::Tcp(l) => {
+                #[cfg(unix)]
+                let s = std::net::TcpStream::from(unix::accept_nonblocking(l)?);
+                #[cfg(not(unix))]
                 let (s, _) = l.accept()?;
-                // On Linux accept() never passes the listening socket's
-                // O_NONBLOCK on: the system call is saved there.
-                #[cfg(not(target_os = "linux"))]
-                s.set_nonblocking(false)?;
                 s.set_nodelay(true)?;
                 Ok(Stream::of(s, Socket::Tcp))
             }
             #[cfg(unix)]
-            Listener::Unix(l) => {
-                let (s, _) = l.accept()?;
-                #[cfg(not(target_os = "linux"))]
-                s.set_nonblocking(false)?;
-                Ok(Stream::of(s, Socket::Unix))
-            }
+            Listener::Unix(l) => Ok(Stream::of(
+                std::os::unix::net::UnixStream::from(unix::accept_nonblocking(l)?),
+                Socket::Unix,
+            )),
             #[cfg(windows)]
             Listener::Pipe(p) => p.accept(),
         }

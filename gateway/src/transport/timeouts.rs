@@ -1,14 +1,16 @@
 //! The read and write limits on an accepted socket (see `crate::limits`).
 //!
-//! The kernel's timeouts (SO_RCVTIMEO, SO_SNDTIMEO) bound each read and
-//! write: a web server that sends nothing, or takes none of the response,
-//! for that long loses the connection. A peer that trickles a byte at a
-//! time would never trip them, so reading a request's parameters also has
-//! a deadline for the whole, checked after each read.
+//! Each read and write is bounded: a web server that sends nothing, or
+//! takes none of the response, for that long loses the connection. On Unix
+//! the socket is non-blocking and a half that must wait does so in poll()
+//! with the limit; elsewhere (a `--bind` socket on Windows) the kernel's
+//! timeouts, SO_RCVTIMEO and SO_SNDTIMEO, do it. A peer that trickles a
+//! byte at a time would never trip them, so reading a request's parameters
+//! also has a deadline for the whole, checked after each read.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The deadline of the request being read, shared by the serving loop
@@ -18,6 +20,10 @@ pub struct ReadDeadline {
     /// Milliseconds after `base`; 0: none.
     at: AtomicU64,
     limit: Option<Duration>,
+    /// Nothing of the request is here yet, and the connection may wait
+    /// for it off a thread: a read that finds nothing says WouldBlock at
+    /// once rather than waiting.
+    may_idle: AtomicBool,
 }
 
 impl ReadDeadline {
@@ -26,11 +32,15 @@ impl ReadDeadline {
             base: Instant::now(),
             at: AtomicU64::new(0),
             limit,
+            may_idle: AtomicBool::new(false),
         })
     }
 
     /// A request begins: its parameters must have arrived within the limit.
-    pub fn start(&self) {
+    /// `may_idle`: until its first bytes come, a read that finds nothing
+    /// fails with WouldBlock (the pool then waits for them with poll()).
+    pub fn start(&self, may_idle: bool) {
+        self.may_idle.store(may_idle, Ordering::Relaxed);
         if let Some(limit) = self.limit {
             let at = (self.base.elapsed() + limit).as_millis() as u64;
             self.at.store(at.max(1), Ordering::Relaxed);
@@ -41,6 +51,7 @@ impl ReadDeadline {
     /// within the socket's timeout.
     pub fn stop(&self) {
         self.at.store(0, Ordering::Relaxed);
+        self.may_idle.store(false, Ordering::Relaxed);
     }
 
     fn passed(&self) -> bool {
@@ -54,18 +65,28 @@ pub struct TimedReader<R> {
     pub inner: R,
     pub deadline: Arc<ReadDeadline>,
     pub read_timeout: Option<Duration>,
+    /// The socket, when it is non-blocking (Unix): waited on with poll().
+    pub poll_fd: Option<i32>,
 }
 
 impl<R: Read> Read for TimedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf).map_err(|e| {
-            over_limit(e, || {
-                format!(
-                    "nothing came from the web server for {} s (IISWSGI_READ_TIMEOUT)",
-                    seconds(self.read_timeout)
-                )
-            })
-        })?;
+        let n = loop {
+            match self.inner.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.poll_fd.is_some() => {
+                    if self.deadline.may_idle.swap(false, Ordering::Relaxed) {
+                        return Err(e);
+                    }
+                    if !wait_ready(self.poll_fd, Ready::Read, self.read_timeout)? {
+                        return Err(self.idle_error());
+                    }
+                }
+                Err(e) => return Err(over_limit(e, || self.idle_message())),
+            }
+        };
+        self.deadline.may_idle.store(false, Ordering::Relaxed);
         if self.deadline.passed() {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -79,19 +100,41 @@ impl<R: Read> Read for TimedReader<R> {
     }
 }
 
+impl<R> TimedReader<R> {
+    fn idle_message(&self) -> String {
+        format!(
+            "nothing came from the web server for {} s (IISWSGI_READ_TIMEOUT)",
+            seconds(self.read_timeout)
+        )
+    }
+
+    fn idle_error(&self) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, self.idle_message())
+    }
+}
+
 /// The writing half of a socket, saying which limit a stalled write hit.
 pub struct TimedWriter<W> {
     pub inner: W,
     pub write_timeout: Option<Duration>,
+    /// The socket, when it is non-blocking (Unix): waited on with poll().
+    pub poll_fd: Option<i32>,
 }
 
 impl<W: Write> Write for TimedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf).map_err(|e| self.explain(e))
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.write_all(buf).map_err(|e| self.explain(e))
+        loop {
+            match self.inner.write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.poll_fd.is_some() => {
+                    if !wait_ready(self.poll_fd, Ready::Write, self.write_timeout)? {
+                        return Err(self.explain(e));
+                    }
+                }
+                Err(e) => return Err(self.explain(e)),
+            }
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -108,6 +151,55 @@ impl<W> TimedWriter<W> {
             )
         })
     }
+}
+
+#[derive(Clone, Copy)]
+enum Ready {
+    Read,
+    Write,
+}
+
+/// Waits until the socket can be read or written (or has an error or
+/// hang-up for the next call to report), up to `limit` (None: for ever);
+/// false when the limit passed first.
+#[cfg(unix)]
+fn wait_ready(fd: Option<i32>, ready: Ready, limit: Option<Duration>) -> io::Result<bool> {
+    let Some(fd) = fd else { return Ok(true) };
+    let end = limit.map(|l| Instant::now() + l);
+    loop {
+        let timeout = match end {
+            None => -1,
+            Some(end) => {
+                let left = end.saturating_duration_since(Instant::now());
+                // Rounded up: a wait of 0.4 ms is not a poll of 0 ms.
+                left.as_millis().min(i32::MAX as u128 - 1) as i32 + i32::from(!left.is_zero())
+            }
+        };
+        let mut p = libc::pollfd {
+            fd,
+            events: match ready {
+                Ready::Read => libc::POLLIN,
+                Ready::Write => libc::POLLOUT,
+            },
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        match unsafe { libc::poll(&mut p, 1, timeout) } {
+            0 => return Ok(false),
+            n if n > 0 => return Ok(true),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn wait_ready(_fd: Option<i32>, _ready: Ready, _limit: Option<Duration>) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// A socket timeout (the kernel says EAGAIN) as a TimedOut error saying
@@ -148,9 +240,10 @@ mod tests {
             inner: Trickle(0),
             deadline: deadline.clone(),
             read_timeout: Some(Duration::from_secs(60)),
+            poll_fd: None,
         };
         let mut buf = [0u8; 4];
-        deadline.start();
+        deadline.start(false);
         let e = loop {
             if let Err(e) = r.read(&mut buf) {
                 break e;

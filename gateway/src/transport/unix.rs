@@ -3,7 +3,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::TcpListener;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 
 use super::Listener;
@@ -35,6 +35,58 @@ pub(super) fn inherited() -> io::Result<Listener> {
         libc::AF_UNIX => Listener::Unix(unsafe { UnixListener::from_raw_fd(0) }),
         _ => Listener::Tcp(unsafe { TcpListener::from_raw_fd(0) }),
     })
+}
+
+/// Accepts a connection on `listener` (which the poller found readable) as
+/// a non-blocking socket: in one system call on Linux (accept4), where
+/// accept() never passes the listening socket's O_NONBLOCK on.
+pub(super) fn accept_nonblocking(listener: &impl std::os::fd::AsRawFd) -> io::Result<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        loop {
+            // SAFETY: accept4 on a listening socket this process owns; no
+            // address is asked for.
+            let fd = unsafe {
+                libc::accept4(
+                    listener.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if fd >= 0 {
+                // SAFETY: accept4 returned a new descriptor, ours alone.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    {
+        // SAFETY: as above, with accept(); the flags are set after.
+        let fd = unsafe {
+            libc::accept(
+                listener.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a new descriptor, ours alone.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: fcntl on the descriptor just accepted.
+        unsafe {
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+            let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        Ok(fd)
+    }
 }
 
 /// Makes way for a socket at `path`: a socket nobody answers on (left by a
