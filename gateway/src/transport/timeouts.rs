@@ -167,14 +167,7 @@ fn wait_ready(fd: Option<i32>, ready: Ready, limit: Option<Duration>) -> io::Res
     let Some(fd) = fd else { return Ok(true) };
     let end = limit.map(|l| Instant::now() + l);
     loop {
-        let timeout = match end {
-            None => -1,
-            Some(end) => {
-                let left = end.saturating_duration_since(Instant::now());
-                // Rounded up: a wait of 0.4 ms is not a poll of 0 ms.
-                left.as_millis().min(i32::MAX as u128 - 1) as i32 + i32::from(!left.is_zero())
-            }
-        };
+        let timeout = poll_millis(end.map(|end| end.saturating_duration_since(Instant::now())));
         let mut p = libc::pollfd {
             fd,
             events: match ready {
@@ -195,6 +188,14 @@ fn wait_ready(fd: Option<i32>, ready: Ready, limit: Option<Duration>) -> io::Res
             }
         }
     }
+}
+
+/// A wait as poll()'s and epoll_wait()'s milliseconds (None: -1, for
+/// ever), rounded up: a wait of 0.4 ms is not a wait of 0 ms.
+pub fn poll_millis(wait: Option<Duration>) -> i32 {
+    wait.map_or(-1, |t| {
+        t.as_millis().min(i32::MAX as u128 - 1) as i32 + i32::from(t.as_nanos() % 1_000_000 != 0)
+    })
 }
 
 #[cfg(not(unix))]
@@ -220,6 +221,15 @@ fn seconds(d: Option<Duration>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_round_up_to_the_millisecond() {
+        assert_eq!(poll_millis(None), -1);
+        assert_eq!(poll_millis(Some(Duration::ZERO)), 0);
+        assert_eq!(poll_millis(Some(Duration::from_micros(400))), 1);
+        assert_eq!(poll_millis(Some(Duration::from_micros(5400))), 6);
+        assert_eq!(poll_millis(Some(Duration::from_millis(5))), 5);
+    }
 
     /// A reader that gives one byte per read, slowly.
     struct Trickle(u32);

@@ -12,19 +12,26 @@
 //! true). A connection goes from poll() to being served on the same
 //! thread, with no handoff (as uWSGI's workers block in accept()). The
 //! leader accepts only while it is free, so under `--processes N` a busy
-//! process leaves new connections in the shared queue for an idle one.
+//! process leaves new connections in the shared queue for an idle one,
+//! and a new connection wakes one idle process, not all of them
+//! (EPOLLEXCLUSIVE).
 //!
-//! Connections that wait longer than the idle timeout are closed.
+//! Connections that wait longer than the idle timeout are closed. What the
+//! leader waits on, and how (epoll on Linux), is `readiness`.
+
+mod readiness;
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::serve::{After, Gateway, Served};
+use crate::transport::timeouts::poll_millis;
 use crate::transport::{Listener, Socket};
+use readiness::{Event, Readiness};
 
 /// A connection and the socket it is polled by.
 struct Conn {
@@ -36,9 +43,10 @@ struct Conn {
 /// for a request (since when), those found readable and not yet taken.
 struct Poller {
     listener: Listener,
+    readiness: Readiness,
     waiting: Vec<(Conn, Instant)>,
     readable: VecDeque<Conn>,
-    fds: Vec<libc::pollfd>,
+    events: Vec<Event>,
 }
 
 struct Shared {
@@ -58,12 +66,18 @@ pub fn serve(gateway: Arc<Gateway>, listener: Listener) -> io::Result<()> {
     let threads = gateway.limits().threads;
     listener.set_nonblocking(true)?;
     let (wake_read, wake_write) = pipe()?;
+    let listen_fd = listener
+        .socket_fd()
+        .expect("sockets only: IIS's pipe is served one request at a time")
+        .as_raw_fd();
+    let readiness = Readiness::new(wake_read.as_raw_fd(), listen_fd)?;
     let shared = Arc::new(Shared {
         poller: Mutex::new(Poller {
             listener,
+            readiness,
             waiting: Vec::new(),
             readable: VecDeque::new(),
-            fds: Vec::new(),
+            events: Vec::new(),
         }),
         returned: Mutex::new(Vec::new()),
         free_threads: AtomicUsize::new(threads),
@@ -114,55 +128,65 @@ fn lead(gateway: &Gateway, shared: &Shared) -> Conn {
         if let Some(conn) = p.readable.pop_front() {
             return conn;
         }
-        let listen_fd = p
-            .listener
-            .socket_fd()
-            .expect("sockets only: IIS's pipe is served one request at a time")
-            .as_raw_fd();
-        let accepting = !crate::harakiri::ending();
-        p.fds.clear();
-        p.fds.push(pollfd(shared.wake_read.as_raw_fd()));
-        p.fds.push(pollfd(if accepting { listen_fd } else { -1 }));
-        p.fds
-            .extend(p.waiting.iter().map(|(c, _)| pollfd(c.socket.fd())));
-        let timeout = match (shared.idle_limit, p.waiting.iter().map(|(_, t)| *t).min()) {
-            (Some(limit), Some(oldest)) => {
-                let left = (oldest + limit).saturating_duration_since(Instant::now());
-                left.as_millis().min(i32::MAX as u128) as i32 + 1
-            }
-            _ => -1,
-        };
-        // SAFETY: fds is a valid array of fds.len() pollfd structures.
-        let n = unsafe { libc::poll(p.fds.as_mut_ptr(), p.fds.len() as libc::nfds_t, timeout) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
+        if crate::harakiri::ending() {
+            p.readiness.stop_listening();
+        }
+        let timeout = shared.idle_limit.and_then(|limit| {
+            let oldest = p.waiting.iter().map(|(_, t)| *t).min()?;
+            Some((oldest + limit).saturating_duration_since(Instant::now()))
+        });
+        p.events.clear();
+        if let Err(e) = p.readiness.wait(poll_millis(timeout), &mut p.events) {
             if e.kind() != io::ErrorKind::Interrupted {
                 gateway.log().line(&format!("poll failed: {e}"));
                 std::thread::sleep(Duration::from_millis(100));
             }
             continue;
         }
-        // Waiting connections with something to read (a request, or the
-        // web server closing them), from the last to keep indexes valid.
-        for i in (0..p.waiting.len()).rev() {
-            if p.fds[i + 2].revents != 0 {
-                let (conn, _) = p.waiting.swap_remove(i);
-                p.readable.push_back(conn);
+        let mut accept = false;
+        for i in 0..p.events.len() {
+            match p.events[i] {
+                // A waiting connection with something to read (a request,
+                // or the web server closing it).
+                Event::Conn(fd) => {
+                    if let Some(at) = p.waiting.iter().position(|(c, _)| c.socket.fd() == fd) {
+                        let (conn, _) = p.waiting.swap_remove(at);
+                        p.readable.push_back(conn);
+                    }
+                }
+                Event::Wake => {
+                    drain(&shared.wake_read);
+                    let now = Instant::now();
+                    let back = std::mem::take(
+                        &mut *shared.returned.lock().unwrap_or_else(|e| e.into_inner()),
+                    );
+                    for conn in back {
+                        match p.readiness.watch(conn.socket.fd()) {
+                            Ok(()) => p.waiting.push((conn, now)),
+                            Err(e) => gateway
+                                .log()
+                                .line(&format!("cannot wait for a kept connection: {e}")),
+                        }
+                    }
+                }
+                Event::Listener => accept = true,
             }
         }
         if let Some(limit) = shared.idle_limit {
             // Closed without a word: an idle kept connection ending is
             // routine, and the web server opens another when it needs one.
-            p.waiting.retain(|(_, since)| since.elapsed() < limit);
+            let Poller {
+                waiting, readiness, ..
+            } = p;
+            waiting.retain(|(conn, since)| {
+                let keep = since.elapsed() < limit;
+                if !keep {
+                    readiness.forget(conn.socket.fd());
+                }
+                keep
+            });
         }
-        if p.fds[0].revents != 0 {
-            drain(&shared.wake_read);
-            let now = Instant::now();
-            let back =
-                std::mem::take(&mut *shared.returned.lock().unwrap_or_else(|e| e.into_inner()));
-            p.waiting.extend(back.into_iter().map(|c| (c, now)));
-        }
-        if p.fds[1].revents != 0 && !crate::harakiri::ending() {
+        if accept && !crate::harakiri::ending() {
             // As many as there are free threads to serve them.
             let free = shared.free_threads.load(Ordering::SeqCst);
             for _ in 0..free.saturating_sub(p.readable.len()).max(1) {
@@ -189,14 +213,6 @@ fn lead(gateway: &Gateway, shared: &Shared) -> Conn {
                 }
             }
         }
-    }
-}
-
-fn pollfd(fd: RawFd) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
     }
 }
 
