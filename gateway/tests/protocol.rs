@@ -541,6 +541,43 @@ fn the_gateway_refuses_what_pep_3333_forbids() {
             "{query}: no NUL reaches the web server"
         );
     }
+    for (query, said) in [
+        (
+            "twice",
+            "AssertionError: start_response called a second time without exc_info",
+        ),
+        ("status-bytes", "TypeError: status must be str, not bytes"),
+        ("not-a-list", "TypeError: headers must be a list, not tuple"),
+        (
+            "triple",
+            "TypeError: each header must be a (name, value) tuple, not ('X-A', 'v', 'w')",
+        ),
+        (
+            "not-latin-1",
+            "UnicodeEncodeError: 'latin-1' codec can't encode character '\\u20ac'",
+        ),
+    ] {
+        let r = gw.get(&format!("/start-response-misuse?{query}"));
+        assert_eq!(r.status, 500, "{query}");
+        assert!(r.text().contains(said), "{query}: {}", r.text());
+    }
+    // Once the head went out, exc_info raises the app's error again: the
+    // response is broken off, and the log has the app's KeyError.
+    let (stdout, ended) = records_until_closed(
+        &gw,
+        &get_params(
+            "/start-response-misuse",
+            &[("QUERY_STRING", "late-exc-info")],
+        ),
+    );
+    assert!(
+        stdout.ends_with(b"\r\n\r\npart"),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert!(!ended, "no FCGI_END_REQUEST for a broken-off response");
+    let log = gw.log_text();
+    assert!(log.contains("KeyError: 'late'"), "{log}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod dll_folder;
 pub mod hosted;
+mod response_head;
 pub mod startup;
 pub mod streams;
 #[cfg(windows)]

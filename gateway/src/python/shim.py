@@ -2,14 +2,15 @@
 
 The gateway imports this once, calls ``load(handler_name)`` to get the WSGI
 application and ``run(app, environ, out)`` for each request. ``out`` is the
-gateway's response writer: ``set_head(bytes)`` keeps the status line and
-headers until the first body bytes, ``write(bytes)`` sends, ``finish()``
-sends a head still pending, ``headers_sent`` says whether any went out.
+gateway's response writer and the app's start_response: calling it keeps
+the status line and headers until the first body bytes, ``write(bytes)``
+sends, ``write_last(bytes)`` queues the last bytes to leave with the end
+of the request, ``finish()`` sends a head still pending,
+``headers_sent`` says whether any went out.
 """
 
 import importlib
 import os
-import re
 import sys
 import traceback
 
@@ -144,61 +145,11 @@ class FileWrapper:
             yield block
 
 
-# What may not reach the web server from an app's status or headers (the
-# response-splitting characters, NUL and every other control character;
-# a value may hold a tab). One compiled search each: this runs for every
-# header of every response.
-_NOT_A_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]").search
-_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
-_STATUS = re.compile(r"[0-9]{3} [^\x00-\x1f\x7f]*\Z").match
-
-
-def _check_header(name, value):
-    if type(name) is not str or type(value) is not str:
-        raise TypeError("header names and values must be str, not %r: %r" % (type(name).__name__, (name, value)))
-    if not name or _NOT_A_TOKEN(name):
-        raise ValueError("invalid header name %r" % name)
-    bad = _CONTROL_IN_VALUE(value)
-    if bad:
-        what = "a line break" if bad.group() in "\r\n" else "control character %r" % bad.group()
-        raise ValueError("header %r has %s in its value" % (name, what))
-
-
 def run(app, environ, out):
-    """One request through the app, by PEP 3333."""
-    started = [False]
-
-    def start_response(status, headers, exc_info=None):
-        if exc_info is not None:
-            try:
-                if out.headers_sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif started[0]:
-            raise AssertionError("start_response called a second time without exc_info")
-        if type(status) is not str:
-            raise TypeError("status must be str, not %s" % type(status).__name__)
-        if not _STATUS(status):
-            raise ValueError("status %r is not '<3 digits> <reason>' with no control character" % status)
-        if type(headers) is not list:
-            raise TypeError("headers must be a list, not %s" % type(headers).__name__)
-        parts = ["Status: ", status, "\r\n"]
-        for header in headers:
-            if type(header) is not tuple or len(header) != 2:
-                raise TypeError("each header must be a (name, value) tuple, not %r" % (header,))
-            name, value = header
-            _check_header(name, value)
-            parts.append(name)
-            parts.append(": ")
-            parts.append(value)
-            parts.append("\r\n")
-        parts.append("\r\n")
-        out.set_head("".join(parts).encode("latin-1"))
-        started[0] = True
-        return out.write
-
-    result = app(environ, start_response)
+    """One request through the app, by PEP 3333. ``out`` is also the
+    app's start_response (the gateway's, in Rust: it checks the status
+    and headers and keeps the head until the first body bytes)."""
+    result = app(environ, out)
     try:
         if type(result) is list and len(result) == 1:
             # The common case, a body that is all there: it leaves with the

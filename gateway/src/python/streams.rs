@@ -304,8 +304,38 @@ fn body_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 
 #[pymethods]
 impl Output {
-    fn set_head(&mut self, head: Vec<u8>) {
-        self.head = Some(head);
+    /// The app's `start_response` (PEP 3333): checks and keeps the head
+    /// until the first body bytes; returns `write`.
+    #[pyo3(signature = (status, headers, exc_info = None))]
+    fn __call__<'py>(
+        slf: &Bound<'py, Self>,
+        status: &Bound<'py, PyAny>,
+        headers: &Bound<'py, PyAny>,
+        exc_info: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        match exc_info.filter(|e| !e.is_none()) {
+            // Once the head went out, the app's exception is raised again
+            // in the app; before, an error page may replace the head.
+            Some(exc_info) if slf.borrow().sent => {
+                let value = exc_info.get_item(1)?;
+                let value = value.call_method1(
+                    pyo3::intern!(py, "with_traceback"),
+                    (exc_info.get_item(2)?,),
+                )?;
+                return Err(PyErr::from_value(value));
+            }
+            Some(_) => {}
+            None if slf.borrow().head.is_some() => {
+                return Err(PyAssertionError::new_err(
+                    "start_response called a second time without exc_info",
+                ));
+            }
+            None => {}
+        }
+        let head = super::response_head::encode(status, headers)?;
+        slf.borrow_mut().head = Some(head);
+        slf.getattr(pyo3::intern!(py, "write"))
     }
 
     fn write(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -344,7 +374,7 @@ impl Output {
     }
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub(super) fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())

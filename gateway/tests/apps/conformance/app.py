@@ -219,6 +219,30 @@ def control_in_header(environ, start_response):
     return [b"never"]
 
 
+def start_response_misuse(environ, start_response):
+    # What PEP 3333 forbids in start_response's use, one per query.
+    case = environ["QUERY_STRING"]
+    if case == "twice":
+        start_response("200 OK", [])
+        start_response("200 OK", [])
+    elif case == "late-exc-info":
+        # After the head went out, exc_info raises the app's error again.
+        start_response("200 OK", [("Content-Type", "text/plain")])("part".encode())
+        try:
+            raise KeyError("late")
+        except KeyError:
+            start_response("500 Oops", [], sys.exc_info())
+    else:
+        status, headers = {
+            "status-bytes": (b"200 OK", []),
+            "not-a-list": ("200 OK", (("X-A", "v"),)),
+            "triple": ("200 OK", [("X-A", "v", "w")]),
+            "not-latin-1": ("200 OK", [("X-A", "\u20ac")]),
+        }[case]
+        start_response(status, headers)
+    return [b"never"]
+
+
 def background(environ, start_response):
     """8 MiB in 8 KiB writes while a thread of the app ticks every 5 ms;
     the last line says how often it ticked while the body went out (a
@@ -286,6 +310,7 @@ ROUTES = {
     "/header-injection": header_injection,
     "/status-injection": status_injection,
     "/control-in-header": control_in_header,
+    "/start-response-misuse": start_response_misuse,
     "/file": file_wrapper,
     "/background": background,
     "/slow": slow,
