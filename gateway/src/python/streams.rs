@@ -314,10 +314,16 @@ impl Output {
         exc_info: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
+        // try_borrow: an app calling this while its other thread writes
+        // gets an exception, not a panic.
+        let (sent, started) = {
+            let me = slf.try_borrow()?;
+            (me.sent, me.head.is_some())
+        };
         match exc_info.filter(|e| !e.is_none()) {
             // Once the head went out, the app's exception is raised again
             // in the app; before, an error page may replace the head.
-            Some(exc_info) if slf.borrow().sent => {
+            Some(exc_info) if sent => {
                 let value = exc_info.get_item(1)?;
                 let value = value.call_method1(
                     pyo3::intern!(py, "with_traceback"),
@@ -326,7 +332,7 @@ impl Output {
                 return Err(PyErr::from_value(value));
             }
             Some(_) => {}
-            None if slf.borrow().head.is_some() => {
+            None if started => {
                 return Err(PyAssertionError::new_err(
                     "start_response called a second time without exc_info",
                 ));
@@ -334,7 +340,7 @@ impl Output {
             None => {}
         }
         let head = super::response_head::encode(status, headers)?;
-        slf.borrow_mut().head = Some(head);
+        slf.try_borrow_mut()?.head = Some(head);
         slf.getattr(pyo3::intern!(py, "write"))
     }
 
