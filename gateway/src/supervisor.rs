@@ -188,3 +188,36 @@ fn start(
     }
     Ok(command.spawn()?.id())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that keeps ending at once is started again after 100 ms,
+    /// then twice as long each time, up to 10 s.
+    #[test]
+    fn the_pause_before_a_restart_doubles_up_to_ten_seconds() {
+        let mut pause = Duration::ZERO;
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            pause = next_pause(pause);
+            seen.push(pause.as_millis());
+        }
+        assert_eq!(
+            seen,
+            [100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000, 10000]
+        );
+    }
+
+    #[test]
+    fn a_worker_that_ended_is_described_for_the_log() {
+        // Wait statuses as waitpid() gives them: exit code in the second
+        // byte, a signal in the low seven bits.
+        assert_eq!(describe(3 << 8), "exited with status 3");
+        assert_eq!(
+            describe(crate::harakiri::EXIT_STATUS << 8),
+            "was ended by the request timeout"
+        );
+        assert_eq!(describe(libc::SIGKILL), "was killed by signal 9");
+    }
+}

@@ -735,11 +735,23 @@ fn sigterm_while_serving_finishes_the_request_first() {
     let (_app, mut gw) = conformance(&[]);
     assert_eq!(gw.get("/").status, 200);
     let mut s = gw.connect();
-    let mut req = begin(1, false, &get_params("/slow?s=1", &[]));
+    let mut req = begin(1, false, &get_params("/slow?s=2", &[]));
     req.extend(stdin(1, b""));
     s.write_all(&req).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     gw.signal("TERM");
+    // Stopping: a request that comes now is not started. Its connection
+    // closes unanswered, and the web server tries another process.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut late = gw.connect();
+    let mut req = begin(2, false, &get_params("/", &[]));
+    req.extend(stdin(2, b""));
+    late.write_all(&req).unwrap();
+    late.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = late.read_to_end(&mut answer);
+    assert_eq!(answer, b"", "no answer to a request after SIGTERM");
     let r = read_response(&mut s, 1);
     assert_eq!(r.text(), "slept");
     let status = gw
