@@ -103,9 +103,10 @@ impl Served {
     /// Whether the next request is here or about to be.
     pub fn next_is_coming(&self, wait: std::time::Duration) -> bool {
         #[cfg(unix)]
-        return self
-            .fd
-            .is_some_and(|fd| crate::transport::Socket::readable_within(fd, wait));
+        return self.fd.is_some_and(|fd| {
+            use crate::transport::timeouts::{Ready, wait_ready};
+            matches!(wait_ready(fd, Ready::Read, Some(wait)), Ok(true))
+        });
         #[cfg(not(unix))]
         {
             let _ = wait;

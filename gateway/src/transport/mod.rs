@@ -93,19 +93,6 @@ impl Socket {
         }
     }
 
-    /// Whether something to read arrives within `wait` (a request, or the
-    /// peer closing).
-    #[cfg(unix)]
-    pub fn readable_within(fd: std::os::fd::RawFd, wait: std::time::Duration) -> bool {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut p, 1, wait.as_millis() as libc::c_int) > 0 }
-    }
-
     #[cfg(unix)]
     pub fn fd(&self) -> std::os::fd::RawFd {
         use std::os::fd::AsRawFd;

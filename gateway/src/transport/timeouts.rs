@@ -72,18 +72,21 @@ pub struct TimedReader<R> {
 impl<R: Read> Read for TimedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = loop {
-            match self.inner.read(buf) {
+            let e = match self.inner.read(buf) {
                 Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.poll_fd.is_some() => {
+                Err(e) => e,
+            };
+            match (e.kind(), self.poll_fd) {
+                (io::ErrorKind::Interrupted, _) => {}
+                (io::ErrorKind::WouldBlock, Some(fd)) => {
                     if self.deadline.may_idle.swap(false, Ordering::Relaxed) {
                         return Err(e);
                     }
-                    if !wait_ready(self.poll_fd, Ready::Read, self.read_timeout)? {
+                    if !wait_ready(fd, Ready::Read, self.read_timeout)? {
                         return Err(self.idle_error());
                     }
                 }
-                Err(e) => return Err(over_limit(e, || self.idle_message())),
+                _ => return Err(over_limit(e, || self.idle_message())),
             }
         };
         self.deadline.may_idle.store(false, Ordering::Relaxed);
@@ -124,15 +127,15 @@ pub struct TimedWriter<W> {
 impl<W: Write> Write for TimedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
-            match self.inner.write(buf) {
+            let e = match self.inner.write(buf) {
                 Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.poll_fd.is_some() => {
-                    if !wait_ready(self.poll_fd, Ready::Write, self.write_timeout)? {
-                        return Err(self.explain(e));
-                    }
-                }
-                Err(e) => return Err(self.explain(e)),
+                Err(e) => e,
+            };
+            match (e.kind(), self.poll_fd) {
+                (io::ErrorKind::Interrupted, _) => {}
+                (io::ErrorKind::WouldBlock, Some(fd))
+                    if wait_ready(fd, Ready::Write, self.write_timeout)? => {}
+                _ => return Err(self.explain(e)),
             }
         }
     }
@@ -154,7 +157,7 @@ impl<W> TimedWriter<W> {
 }
 
 #[derive(Clone, Copy)]
-enum Ready {
+pub enum Ready {
     Read,
     Write,
 }
@@ -163,8 +166,7 @@ enum Ready {
 /// hang-up for the next call to report), up to `limit` (None: for ever);
 /// false when the limit passed first.
 #[cfg(unix)]
-fn wait_ready(fd: Option<i32>, ready: Ready, limit: Option<Duration>) -> io::Result<bool> {
-    let Some(fd) = fd else { return Ok(true) };
+pub fn wait_ready(fd: i32, ready: Ready, limit: Option<Duration>) -> io::Result<bool> {
     let end = limit.map(|l| Instant::now() + l);
     loop {
         let timeout = poll_millis(end.map(|end| end.saturating_duration_since(Instant::now())));
@@ -198,8 +200,9 @@ pub fn poll_millis(wait: Option<Duration>) -> i32 {
     })
 }
 
+/// Sockets block where there is no poll() (Windows): never called there.
 #[cfg(not(unix))]
-fn wait_ready(_fd: Option<i32>, _ready: Ready, _limit: Option<Duration>) -> io::Result<bool> {
+pub fn wait_ready(_fd: i32, _ready: Ready, _limit: Option<Duration>) -> io::Result<bool> {
     Ok(true)
 }
 
