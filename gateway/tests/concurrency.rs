@@ -97,6 +97,38 @@ fn an_idle_slow_unread_or_long_peer_does_not_stall_the_others() {
     drop(trickle);
 }
 
+/// One thread: connections that are silent, new or kept, hold it for no
+/// longer than the read that finds nothing (they wait in the poller), so
+/// the next request is answered at once; each is served when it speaks.
+#[test]
+fn with_one_thread_silent_connections_hold_no_thread() {
+    let (_app, gw) = conformance(&[("IISWSGI_THREADS", "1")]);
+    assert_eq!(gw.get("/").status, 200, "{}", gw.log_text());
+    let mut silent: Vec<UnixStream> = (0..3).map(|_| gw.connect()).collect();
+    let mut kept = gw.connect();
+    send_get(&mut kept, 1, "/", true);
+    assert_eq!(read_response(&mut kept, 1).status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..5 {
+        let (r, took) = timed_get(&gw, "/");
+        assert_eq!(r.status, 200);
+        assert!(
+            took < Duration::from_secs(1),
+            "answered in {took:?} beside silent connections: {}",
+            gw.log_text()
+        );
+    }
+    for (i, s) in silent.iter_mut().enumerate() {
+        send_get(s, 1, &format!("/late{i}"), false);
+        assert_eq!(
+            read_response(s, 1).text(),
+            format!("hello from v1 /late{i}")
+        );
+    }
+    send_get(&mut kept, 2, "/", true);
+    assert_eq!(read_response(&mut kept, 2).status, 200);
+}
+
 #[test]
 fn two_hundred_kept_connections_at_once_are_all_answered() {
     let (_app, gw) = conformance(&[]);
